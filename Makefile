@@ -1,0 +1,44 @@
+# The two commands a newcomer needs: `make run` and `make test` (see README.md).
+# CMake + CTest do the work; this file wraps them.
+
+BUILD      ?= build
+TEST_BUILD ?= build-test
+FUZZ_BUILD ?= build-fuzz
+DATA       ?= var
+ADDR       ?= 127.0.0.1
+PORT       ?= 8080
+JOBS       ?= $(shell nproc 2>/dev/null || echo 2)
+
+.PHONY: run build deps deps-test test unit fuzz clean demo
+
+# Installs what is missing, builds, creates a demo instance under ./var once, and serves it.
+run: deps build demo
+	./$(BUILD)/sidang serve --data $(DATA) --addr $(ADDR) --port $(PORT)
+
+deps:
+	@sh tools/install-deps.sh run
+
+deps-test:
+	@sh tools/install-deps.sh test
+
+build:
+	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSIDANG_TESTS=OFF
+	cmake --build $(BUILD) -j $(JOBS)
+
+demo:
+	@if [ ! -f $(DATA)/sidang.db ]; then ./$(BUILD)/sidang init $(DATA) --demo; fi
+
+# Every test: the sanitizer build's unit and integration tests, and short fuzz runs.
+test: deps-test fuzz
+	cmake -S . -B $(TEST_BUILD) -DCMAKE_BUILD_TYPE=Debug -DSIDANG_SANITIZE=ON
+	cmake --build $(TEST_BUILD) -j $(JOBS)
+	ctest --test-dir $(TEST_BUILD) --output-on-failure -j $(JOBS)
+
+# libFuzzer harnesses (clang), each run briefly over its committed seed corpus.
+fuzz: deps-test
+	CC=clang cmake -S . -B $(FUZZ_BUILD) -DCMAKE_BUILD_TYPE=Debug -DSIDANG_FUZZ=ON -DSIDANG_TESTS=OFF
+	cmake --build $(FUZZ_BUILD) -j $(JOBS)
+	ctest --test-dir $(FUZZ_BUILD) --output-on-failure
+
+clean:
+	rm -rf $(BUILD) $(TEST_BUILD) $(FUZZ_BUILD)

@@ -1,0 +1,58 @@
+/* sidang: one binary, subcommands. See docs/cli.md. */
+#include <stdio.h>
+#include <string.h>
+
+#include <sodium.h>
+
+#include "cli/cli.h"
+
+static void usage(FILE *f)
+{
+	fputs("usage: sidang COMMAND [OPTIONS]\n"
+	      "\n"
+	      "Sidang: meeting dossiers of a ministry bureau, run by its SOPs.\n"
+	      "\n"
+	      "commands:\n"
+	      "  init [DIR] [--demo]   create a data directory (default ./var)\n"
+	      "  serve                 serve the web UI and the API\n"
+	      "  user SUBCOMMAND       add, list, disable, passwd, grant-role, revoke-role\n"
+	      "  audit verify          check the audit trail's hash chain and signatures\n"
+	      "\n"
+	      "options:\n"
+	      "  --version             print the version\n"
+	      "  --help                this text; COMMAND --help for a command's options\n"
+	      "\n"
+	      "Every command takes --data DIR (default ./var).\n",
+	      f);
+}
+
+int main(int argc, char **argv)
+{
+	if (sodium_init() < 0) {
+		fputs("sidang: cannot initialise libsodium\n", stderr);
+		return 1;
+	}
+	if (argc < 2) {
+		usage(stderr);
+		return 2;
+	}
+	const char *cmd = argv[1];
+	if (strcmp(cmd, "--version") == 0 || strcmp(cmd, "version") == 0) {
+		printf("sidang %s\n", SIDANG_VERSION);
+		return 0;
+	}
+	if (strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0 || strcmp(cmd, "help") == 0) {
+		usage(stdout);
+		return 0;
+	}
+	if (strcmp(cmd, "init") == 0)
+		return cmd_init(argc - 1, argv + 1);
+	if (strcmp(cmd, "serve") == 0)
+		return cmd_serve(argc - 1, argv + 1);
+	if (strcmp(cmd, "user") == 0)
+		return cmd_user(argc - 1, argv + 1);
+	if (strcmp(cmd, "audit") == 0)
+		return cmd_audit(argc - 1, argv + 1);
+	fprintf(stderr, "sidang: unknown command '%s' (see sidang --help)\n", cmd);
+	return 2;
+}

@@ -1,0 +1,640 @@
+/* Accounts and roles (users.h). Validation happens before the transaction; the slow password
+ * hash too, so the write lock is never held while Argon2id runs. */
+#include "domain/users.h"
+
+#include <jansson.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "domain/auth.h"
+#include "sidang_limits.h"
+#include "util/clock.h"
+
+_Static_assert(sizeof(((struct user *)0)->username) == LIMIT_USERNAME_BYTES + 1, "username");
+_Static_assert(sizeof(((struct user *)0)->display_name) == LIMIT_DISPLAY_NAME_BYTES + 1, "name");
+_Static_assert(sizeof(((struct user *)0)->nip) == LIMIT_NIP_BYTES + 1, "nip");
+_Static_assert(sizeof(((struct user *)0)->unit) == LIMIT_SHORT_TEXT_BYTES + 1, "unit");
+
+static const char *const class_names[] = {"biasa", "terbatas", "rahasia", "sangat_rahasia"};
+
+const char *classification_name(enum classification c)
+{
+	if ((int)c < 0 || (size_t)c >= sizeof class_names / sizeof class_names[0])
+		return "unknown";
+	return class_names[c];
+}
+
+bool classification_parse(const char *s, enum classification *out)
+{
+	if (!s)
+		return false;
+	for (size_t i = 0; i < sizeof class_names / sizeof class_names[0]; i++) {
+		if (strcmp(s, class_names[i]) == 0) {
+			*out = (enum classification)i;
+			return true;
+		}
+	}
+	return false;
+}
+
+bool user_has_role(const struct user *u, const char *role)
+{
+	for (int i = 0; i < u->nroles && i < USER_MAX_ROLES; i++)
+		if (strcmp(u->roles[i], role) == 0)
+			return true;
+	return false;
+}
+
+/* The roles with roles.kind = 'sop', as seeded by migration 1. Roles are only added by migrations,
+ * so this list and the table cannot drift apart unnoticed: test_users checks them against each
+ * other. A fixed list keeps user_is_bureau right for a struct user built by hand (tests, the CLI). */
+static const char *const bureau_roles[] = {
+	"karo_hph", "kabag_persidangan", "kasubbag_pengelolaan", "pengelola_persidangan",
+	"pengelola_naskah",
+};
+
+bool user_is_bureau(const struct user *u)
+{
+	for (size_t i = 0; i < sizeof bureau_roles / sizeof bureau_roles[0]; i++)
+		if (user_has_role(u, bureau_roles[i]))
+			return true;
+	return false;
+}
+
+bool users_username_valid(const char *s)
+{
+	if (!s)
+		return false;
+	size_t n = strlen(s);
+	if (n == 0 || n > LIMIT_USERNAME_BYTES)
+		return false;
+	for (size_t i = 0; i < n; i++) {
+		char ch = s[i];
+		bool ok = (ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') ||
+			  (i > 0 && (ch == '.' || ch == '_' || ch == '-'));
+		if (!ok)
+			return false;
+	}
+	return true;
+}
+
+/* A role code as the roles table spells them; anything else cannot exist, and is not echoed. */
+static bool role_code_plausible(const char *s)
+{
+	size_t n = strlen(s);
+	if (n == 0 || n >= sizeof(((struct user *)0)->roles[0]))
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= '0' && s[i] <= '9') || s[i] == '_'))
+			return false;
+	return true;
+}
+
+/* Valid UTF-8 (no overlong forms, surrogates or code points past U+10FFFF) without C0 or C1
+ * control characters or DEL: names end up in HTML, CSV exports and logs. */
+static bool text_ok(const char *s, size_t n)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	size_t i = 0;
+	while (i < n) {
+		unsigned c = p[i];
+		if (c < 0x80) {
+			if (c < 0x20 || c == 0x7f)
+				return false;
+			i++;
+			continue;
+		}
+		size_t len;
+		unsigned cp, min;
+		if (c >= 0xc2 && c <= 0xdf) {
+			len = 2, cp = c & 0x1f, min = 0x80;
+		} else if (c >= 0xe0 && c <= 0xef) {
+			len = 3, cp = c & 0x0f, min = 0x800;
+		} else if (c >= 0xf0 && c <= 0xf4) {
+			len = 4, cp = c & 0x07, min = 0x10000;
+		} else {
+			return false;
+		}
+		if (n - i < len)
+			return false;
+		for (size_t k = 1; k < len; k++) {
+			if ((p[i + k] & 0xc0) != 0x80)
+				return false;
+			cp = cp << 6 | (p[i + k] & 0x3f);
+		}
+		if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff) ||
+		    (cp >= 0x80 && cp <= 0x9f))
+			return false;
+		i += len;
+	}
+	return true;
+}
+
+__attribute__((format(printf, 3, 4))) static void set_err(char *err, size_t errlen, const char *fmt,
+							   ...)
+{
+	if (!err || errlen == 0)
+		return;
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(err, errlen, fmt, ap);
+	va_end(ap);
+}
+
+static enum status check_password(const char *pw, char *err, size_t errlen)
+{
+	size_t n = pw ? strlen(pw) : 0;
+	if (n < LIMIT_PASSWORD_MIN) {
+		set_err(err, errlen, "field 'password': must be at least %d bytes", LIMIT_PASSWORD_MIN);
+		return ST_INVALID;
+	}
+	if (n > LIMIT_PASSWORD_BYTES) {
+		set_err(err, errlen, "field 'password': longer than %d bytes", LIMIT_PASSWORD_BYTES);
+		return ST_INVALID;
+	}
+	return ST_OK;
+}
+
+static bool absent(const char *s) { return !s || !*s; }
+
+static enum status check_new_user(const struct user_new *nu, char *err, size_t errlen)
+{
+	if (!users_username_valid(nu->username)) {
+		set_err(err, errlen,
+			"field 'username': expected 1 to %d of a-z 0-9 . _ -, starting with a letter or digit",
+			LIMIT_USERNAME_BYTES);
+		return ST_INVALID;
+	}
+	if (nu->display_name) {
+		size_t n = strlen(nu->display_name);
+		if (n == 0) {
+			set_err(err, errlen, "field 'display_name': must not be empty");
+			return ST_INVALID;
+		}
+		if (n > LIMIT_DISPLAY_NAME_BYTES) {
+			set_err(err, errlen, "field 'display_name': longer than %d bytes",
+				LIMIT_DISPLAY_NAME_BYTES);
+			return ST_INVALID;
+		}
+		if (!text_ok(nu->display_name, n)) {
+			set_err(err, errlen,
+				"field 'display_name': invalid UTF-8 or control characters");
+			return ST_INVALID;
+		}
+	}
+	if (!absent(nu->nip)) {
+		size_t n = strlen(nu->nip);
+		bool ok = n == LIMIT_NIP_BYTES;
+		for (size_t i = 0; ok && i < n; i++)
+			ok = nu->nip[i] >= '0' && nu->nip[i] <= '9';
+		if (!ok) {
+			set_err(err, errlen, "field 'nip': expected %d digits", LIMIT_NIP_BYTES);
+			return ST_INVALID;
+		}
+	}
+	if (!absent(nu->unit)) {
+		size_t n = strlen(nu->unit);
+		if (n > LIMIT_SHORT_TEXT_BYTES) {
+			set_err(err, errlen, "field 'unit': longer than %d bytes", LIMIT_SHORT_TEXT_BYTES);
+			return ST_INVALID;
+		}
+		if (!text_ok(nu->unit, n)) {
+			set_err(err, errlen, "field 'unit': invalid UTF-8 or control characters");
+			return ST_INVALID;
+		}
+	}
+	if ((int)nu->clearance < CLASS_BIASA || (int)nu->clearance > CLASS_SANGAT_RAHASIA) {
+		set_err(err, errlen, "field 'clearance': expected biasa, terbatas, rahasia or sangat_rahasia");
+		return ST_INVALID;
+	}
+	int nroles = 0;
+	for (const char *const *r = nu->roles; r && *r; r++) {
+		if (!role_code_plausible(*r)) {
+			set_err(err, errlen, "field 'roles': unknown role");
+			return ST_INVALID;
+		}
+		for (const char *const *q = nu->roles; q != r; q++) {
+			if (strcmp(*q, *r) == 0) {
+				set_err(err, errlen, "field 'roles': role '%s' given twice", *r);
+				return ST_INVALID;
+			}
+		}
+		nroles++;
+	}
+	if (nroles == 0) {
+		set_err(err, errlen, "field 'roles': at least one role is required");
+		return ST_INVALID;
+	}
+	if (nroles > USER_MAX_ROLES) {
+		set_err(err, errlen, "field 'roles': more than %d roles", USER_MAX_ROLES);
+		return ST_INVALID;
+	}
+	return check_password(nu->password, err, errlen);
+}
+
+/* Copies a text column into a fixed field; a value that does not fit was not written by us. */
+static enum status copy_col(struct db_stmt *s, int col, char *dst, size_t dstlen)
+{
+	const char *v = db_col_text(s, col);
+	if (!v) {
+		dst[0] = '\0';
+		return ST_OK;
+	}
+	size_t n = strlen(v);
+	if (n >= dstlen)
+		return ST_CORRUPT;
+	memcpy(dst, v, n + 1);
+	return ST_OK;
+}
+
+static enum status role_exists(struct db_conn *c, const char *role, bool *exists)
+{
+	struct db_stmt *s;
+	enum status st = db_prepare(c, SQL_ROLE_EXISTS, &s);
+	if (st != ST_OK)
+		return st;
+	db_bind_text(s, 1, role);
+	st = db_step(s, exists);
+	db_done(s);
+	return st;
+}
+
+static enum status load_roles(struct db_conn *c, struct user *u)
+{
+	struct db_stmt *s;
+	enum status st = db_prepare(c, SQL_USER_ROLES, &s);
+	if (st != ST_OK)
+		return st;
+	db_bind_int(s, 1, u->id);
+	u->nroles = 0;
+	bool row;
+	while ((st = db_step(s, &row)) == ST_OK && row) {
+		if (u->nroles == USER_MAX_ROLES) {
+			st = ST_CORRUPT;
+			break;
+		}
+		if ((st = copy_col(s, 0, u->roles[u->nroles], sizeof u->roles[0])) != ST_OK)
+			break;
+		u->nroles++;
+	}
+	db_done(s);
+	return st;
+}
+
+/* Reads the columns of SQL_USER_BY_NAME / _BY_ID / _LIST (see sql_sqlite.c). */
+static enum status read_user_row(struct db_stmt *s, struct user *u, char **out_hash)
+{
+	enum status st;
+	memset(u, 0, sizeof *u);
+	u->id = db_col_int(s, 0);
+	if ((st = copy_col(s, 1, u->username, sizeof u->username)) != ST_OK ||
+	    (st = copy_col(s, 2, u->display_name, sizeof u->display_name)) != ST_OK ||
+	    (st = copy_col(s, 3, u->nip, sizeof u->nip)) != ST_OK ||
+	    (st = copy_col(s, 4, u->unit, sizeof u->unit)) != ST_OK)
+		return st;
+	int64_t cl = db_col_int(s, 5);
+	if (cl < CLASS_BIASA || cl > CLASS_SANGAT_RAHASIA)
+		return ST_CORRUPT;
+	u->clearance = (enum classification)cl;
+	u->disabled = db_col_int(s, 7) != 0;
+	u->created_at = db_col_int(s, 8);
+	if (out_hash) {
+		const char *h = db_col_text(s, 6);
+		*out_hash = strdup(h ? h : "");
+		if (!*out_hash)
+			return ST_NOMEM;
+	}
+	return ST_OK;
+}
+
+static enum status get_user(struct db_conn *c, enum sql_id id, const char *name, int64_t uid,
+			    struct user *out, char **out_hash)
+{
+	if (out_hash)
+		*out_hash = NULL;
+	struct db_stmt *s;
+	enum status st = db_prepare(c, id, &s);
+	if (st != ST_OK)
+		return st;
+	if (name)
+		db_bind_text(s, 1, name);
+	else
+		db_bind_int(s, 1, uid);
+	bool row;
+	st = db_step(s, &row);
+	if (st == ST_OK && !row)
+		st = ST_NOT_FOUND;
+	if (st == ST_OK)
+		st = read_user_row(s, out, out_hash);
+	db_done(s);
+	if (st == ST_OK)
+		st = load_roles(c, out);
+	if (st != ST_OK && out_hash) {
+		free(*out_hash);
+		*out_hash = NULL;
+	}
+	return st;
+}
+
+enum status users_get_by_name(struct db_conn *c, const char *username, struct user *out,
+			      char **out_hash)
+{
+	if (out_hash)
+		*out_hash = NULL;
+	if (!users_username_valid(username))
+		return ST_NOT_FOUND;
+	return get_user(c, SQL_USER_BY_NAME, username, 0, out, out_hash);
+}
+
+enum status users_get_by_id(struct db_conn *c, int64_t id, struct user *out)
+{
+	return get_user(c, SQL_USER_BY_ID, NULL, id, out, NULL);
+}
+
+enum status users_list(struct db_conn *c, enum status (*fn)(void *ctx, const struct user *u),
+		       void *ctx)
+{
+	/* Collected first, so that FN may use the connection as it likes. */
+	struct user *all = NULL;
+	size_t n = 0, cap = 0;
+	struct db_stmt *s;
+	enum status st = db_prepare(c, SQL_USER_LIST, &s);
+	if (st != ST_OK)
+		return st;
+	bool row;
+	while ((st = db_step(s, &row)) == ST_OK && row) {
+		if (n == cap) {
+			size_t ncap = cap ? 2 * cap : 32;
+			struct user *p = realloc(all, ncap * sizeof *p);
+			if (!p) {
+				st = ST_NOMEM;
+				break;
+			}
+			all = p, cap = ncap;
+		}
+		if ((st = read_user_row(s, &all[n], NULL)) != ST_OK)
+			break;
+		n++;
+	}
+	db_done(s);
+	for (size_t i = 0; st == ST_OK && i < n; i++)
+		st = load_roles(c, &all[i]);
+	for (size_t i = 0; st == ST_OK && i < n; i++)
+		st = fn(ctx, &all[i]);
+	free(all);
+	return st;
+}
+
+/* Appends one "user" event for U inside the open transaction. Takes DETAIL (may be NULL). */
+static enum status audit_user(struct audit *a, struct db_conn *c, const struct actor *who,
+			      const char *action, int64_t uid, json_t *detail)
+{
+	char idbuf[24];
+	snprintf(idbuf, sizeof idbuf, "%lld", (long long)uid);
+	struct audit_event ev = {
+		.actor_id = who ? who->user_id : 0,
+		.actor = who && who->name ? who->name : "cli",
+		.address = who && who->address ? who->address : "cli",
+		.action = action,
+		.object_type = "user",
+		.object_id = idbuf,
+		.detail = detail,
+	};
+	enum status st = audit_append(a, c, &ev, NULL);
+	json_decref(detail);
+	return st;
+}
+
+static enum status exec_id_text(struct db_conn *c, enum sql_id id, int64_t v1, const char *v2)
+{
+	struct db_stmt *s;
+	enum status st = db_prepare(c, id, &s);
+	if (st != ST_OK)
+		return st;
+	db_bind_int(s, 1, v1);
+	if (v2)
+		db_bind_text(s, 2, v2);
+	st = db_exec_stmt(s);
+	db_done(s);
+	return st;
+}
+
+static enum status exec_id_int(struct db_conn *c, enum sql_id id, int64_t v1, int64_t v2)
+{
+	struct db_stmt *s;
+	enum status st = db_prepare(c, id, &s);
+	if (st != ST_OK)
+		return st;
+	db_bind_int(s, 1, v1);
+	db_bind_int(s, 2, v2);
+	st = db_exec_stmt(s);
+	db_done(s);
+	return st;
+}
+
+enum status users_create(struct db_conn *c, struct audit *a, const struct actor *who,
+			 const struct user_new *nu, int64_t *id_out, char *err, size_t errlen)
+{
+	char hash[AUTH_PASSWORD_HASH_BYTES];
+	bool began = false;
+	int64_t uid = 0;
+	set_err(err, errlen, "%s", "");
+	if (id_out)
+		*id_out = 0;
+	enum status st = check_new_user(nu, err, errlen);
+	if (st != ST_OK)
+		return st;
+	if ((st = auth_password_hash(nu->password, hash, sizeof hash)) != ST_OK)
+		goto out;
+	if ((st = db_begin(c)) != ST_OK)
+		goto out;
+	began = true;
+	for (const char *const *r = nu->roles; *r; r++) {
+		bool exists = false;
+		if ((st = role_exists(c, *r, &exists)) != ST_OK)
+			goto out;
+		if (!exists) {
+			set_err(err, errlen, "field 'roles': unknown role '%s'", *r);
+			st = ST_INVALID;
+			goto out;
+		}
+	}
+	const char *display = nu->display_name ? nu->display_name : nu->username;
+	const char *nip = absent(nu->nip) ? NULL : nu->nip;
+	const char *unit = absent(nu->unit) ? NULL : nu->unit;
+	struct db_stmt *s;
+	if ((st = db_prepare(c, SQL_USER_INSERT, &s)) != ST_OK)
+		goto out;
+	db_bind_text(s, 1, nu->username);
+	db_bind_text(s, 2, display);
+	db_bind_text(s, 3, nip);
+	db_bind_text(s, 4, unit);
+	db_bind_int(s, 5, nu->clearance);
+	db_bind_text(s, 6, hash);
+	db_bind_int(s, 7, clock_now());
+	st = db_exec_stmt(s);
+	db_done(s);
+	if (st == ST_CONFLICT) {
+		set_err(err, errlen, "field 'username': '%s' is taken", nu->username);
+		goto out;
+	}
+	if (st != ST_OK)
+		goto out;
+	uid = db_last_insert_id(c);
+	json_t *roles = json_array();
+	if (!roles) {
+		st = ST_NOMEM;
+		goto out;
+	}
+	for (const char *const *r = nu->roles; *r; r++) {
+		if ((st = exec_id_text(c, SQL_USER_ROLE_ADD, uid, *r)) != ST_OK) {
+			json_decref(roles);
+			goto out;
+		}
+		json_array_append_new(roles, json_string(*r));
+	}
+	json_t *detail = json_pack("{s:s, s:s, s:s?, s:s?, s:s, s:o}", "username", nu->username,
+				   "display_name", display, "nip", nip, "unit", unit, "clearance",
+				   classification_name(nu->clearance), "roles", roles);
+	if (!detail) {
+		st = ST_NOMEM;
+		goto out;
+	}
+	if ((st = audit_user(a, c, who, "user.create", uid, detail)) != ST_OK)
+		goto out;
+	st = db_commit(c);
+	began = false;
+out:
+	if (began)
+		db_rollback(c);
+	if (st == ST_OK && id_out)
+		*id_out = uid;
+	return st;
+}
+
+enum status users_set_password(struct db_conn *c, struct audit *a, const struct actor *who,
+			       const char *username, const char *password, char *err, size_t errlen)
+{
+	char hash[AUTH_PASSWORD_HASH_BYTES];
+	struct user u;
+	bool began = false;
+	set_err(err, errlen, "%s", "");
+	enum status st = check_password(password, err, errlen);
+	if (st != ST_OK)
+		return st;
+	if ((st = auth_password_hash(password, hash, sizeof hash)) != ST_OK)
+		goto out;
+	if ((st = db_begin(c)) != ST_OK)
+		goto out;
+	began = true;
+	if ((st = users_get_by_name(c, username, &u, NULL)) != ST_OK)
+		goto out;
+	if ((st = exec_id_text(c, SQL_USER_SET_PASSWORD, u.id, hash)) != ST_OK)
+		goto out;
+	/* A new password ends every session: whoever knew the old one is logged out. */
+	if ((st = exec_id_text(c, SQL_SESSION_DELETE_USER, u.id, NULL)) != ST_OK)
+		goto out;
+	json_t *detail = json_pack("{s:s, s:I}", "username", u.username, "sessions_ended",
+				   (json_int_t)db_changes(c));
+	if (!detail) {
+		st = ST_NOMEM;
+		goto out;
+	}
+	if ((st = audit_user(a, c, who, "user.password", u.id, detail)) != ST_OK)
+		goto out;
+	st = db_commit(c);
+	began = false;
+out:
+	if (began)
+		db_rollback(c);
+	if (st == ST_NOT_FOUND)
+		set_err(err, errlen, "user '%s' not found", users_username_valid(username) ? username : "");
+	return st;
+}
+
+enum status users_set_disabled(struct db_conn *c, struct audit *a, const struct actor *who,
+			       const char *username, bool disabled)
+{
+	struct user u;
+	enum status st = db_begin(c);
+	if (st != ST_OK)
+		return st;
+	if ((st = users_get_by_name(c, username, &u, NULL)) != ST_OK)
+		goto out;
+	if (u.disabled == disabled)
+		goto out; /* nothing changes, nothing is written */
+	if ((st = exec_id_int(c, SQL_USER_SET_DISABLED, u.id, disabled ? 1 : 0)) != ST_OK)
+		goto out;
+	json_int_t ended = 0;
+	if (disabled) {
+		if ((st = exec_id_text(c, SQL_SESSION_DELETE_USER, u.id, NULL)) != ST_OK)
+			goto out;
+		ended = (json_int_t)db_changes(c);
+	}
+	json_t *detail = disabled ? json_pack("{s:s, s:I}", "username", u.username, "sessions_ended", ended)
+				  : json_pack("{s:s}", "username", u.username);
+	if (!detail) {
+		st = ST_NOMEM;
+		goto out;
+	}
+	st = audit_user(a, c, who, disabled ? "user.disable" : "user.enable", u.id, detail);
+out:
+	if (st == ST_OK)
+		return db_commit(c);
+	db_rollback(c);
+	return st;
+}
+
+static enum status change_role(struct db_conn *c, struct audit *a, const struct actor *who,
+			       const char *username, const char *role, bool grant)
+{
+	struct user u;
+	if (!role || !role_code_plausible(role))
+		return ST_INVALID;
+	enum status st = db_begin(c);
+	if (st != ST_OK)
+		return st;
+	bool exists = false;
+	if ((st = role_exists(c, role, &exists)) != ST_OK)
+		goto out;
+	if (!exists) {
+		st = ST_INVALID;
+		goto out;
+	}
+	if ((st = users_get_by_name(c, username, &u, NULL)) != ST_OK)
+		goto out;
+	if (user_has_role(&u, role) == grant)
+		goto out; /* nothing changes, nothing is written */
+	if (grant && u.nroles >= USER_MAX_ROLES) {
+		st = ST_INVALID;
+		goto out;
+	}
+	if ((st = exec_id_text(c, grant ? SQL_USER_ROLE_ADD : SQL_USER_ROLE_REMOVE, u.id, role)) !=
+	    ST_OK)
+		goto out;
+	json_t *detail = json_pack("{s:s, s:s}", "username", u.username, "role", role);
+	if (!detail) {
+		st = ST_NOMEM;
+		goto out;
+	}
+	st = audit_user(a, c, who, grant ? "user.grant_role" : "user.revoke_role", u.id, detail);
+out:
+	if (st == ST_OK)
+		return db_commit(c);
+	db_rollback(c);
+	return st;
+}
+
+enum status users_grant_role(struct db_conn *c, struct audit *a, const struct actor *who,
+			     const char *username, const char *role)
+{
+	return change_role(c, a, who, username, role, true);
+}
+
+enum status users_revoke_role(struct db_conn *c, struct audit *a, const struct actor *who,
+			      const char *username, const char *role)
+{
+	return change_role(c, a, who, username, role, false);
+}

@@ -1,0 +1,81 @@
+/*
+ * Every limit Sidang enforces, in one place, with the reason beside it (STYLE.md §9).
+ * Input beyond a limit is refused with an error the caller sees; nothing is truncated.
+ * Values marked "default" can be changed by `sidang serve` flags or the config file.
+ */
+#ifndef SIDANG_SIDANG_LIMITS_H
+#define SIDANG_SIDANG_LIMITS_H
+
+/* --- HTTP --------------------------------------------------------------------------------- */
+
+/* Request line plus all headers. 16 KiB holds any real browser's cookies and headers. */
+#define LIMIT_HTTP_HEADER_BYTES (16 * 1024)
+/* A JSON request body. Meeting and login bodies are a few hundred bytes. */
+#define LIMIT_JSON_BODY_BYTES (64 * 1024)
+/* Nesting depth of a JSON request body; our requests are flat objects. */
+#define LIMIT_JSON_DEPTH 8
+/* default: an uploaded file. Scans of long meeting dossiers reach tens of MB. */
+#define LIMIT_UPLOAD_BYTES_DEFAULT (100ULL * 1024 * 1024)
+/* Hard ceiling for the configurable upload cap. */
+#define LIMIT_UPLOAD_BYTES_MAX (4ULL * 1024 * 1024 * 1024)
+/* default: concurrent connections in all, and from one address. */
+#define LIMIT_CONNECTIONS_DEFAULT 256
+#define LIMIT_CONNECTIONS_PER_IP_DEFAULT 32
+/* default: seconds a connection may stay idle. */
+#define LIMIT_CONNECTION_TIMEOUT_DEFAULT 60
+/* libmicrohttpd's memory pool per connection; must exceed LIMIT_HTTP_HEADER_BYTES. */
+#define LIMIT_CONNECTION_MEMORY (64 * 1024)
+/* Path segments and length of a request path we route. */
+#define LIMIT_PATH_BYTES 1024
+#define LIMIT_ROUTE_PARAMS 4
+/* Query string parameters we look at. */
+#define LIMIT_QUERY_VALUE_BYTES 256
+
+/* --- multipart ---------------------------------------------------------------------------- */
+
+/* A multipart boundary is at most 70 characters (RFC 2046 §5.1.1). */
+#define LIMIT_MULTIPART_BOUNDARY 70
+/* Headers of one part (Content-Disposition, Content-Type). */
+#define LIMIT_MULTIPART_PART_HEADER_BYTES 4096
+/* A non-file form field's value (titles, facts). */
+#define LIMIT_MULTIPART_FIELD_BYTES 4096
+/* Parts in one upload: one file plus a dozen fields. */
+#define LIMIT_MULTIPART_PARTS 32
+
+/* --- domain text fields ------------------------------------------------------------------- */
+
+#define LIMIT_USERNAME_BYTES 64      /* login names: letters, digits, . _ - */
+#define LIMIT_PASSWORD_MIN 10        /* NIST 800-63B asks for at least 8; we ask a little more */
+#define LIMIT_PASSWORD_BYTES 1024    /* Argon2id hashes anything, but not megabytes per login */
+#define LIMIT_DISPLAY_NAME_BYTES 200
+#define LIMIT_TITLE_BYTES 500        /* meeting and document titles */
+#define LIMIT_SHORT_TEXT_BYTES 200   /* number, place, chair, device, type */
+#define LIMIT_FILENAME_BYTES 255     /* a file name as most file systems allow it */
+#define LIMIT_NIP_BYTES 18           /* NIP: the 18-digit civil servant number */
+#define LIMIT_SCAN_PAGES 100000      /* pages of one scanned document */
+#define LIMIT_LIST_PAGE 200          /* rows in one list response */
+
+/* --- sessions and login throttling -------------------------------------------------------- */
+
+/* default: an idle session ends after 8 hours (a working day), and lives at most 7 days. */
+#define LIMIT_SESSION_IDLE_SECONDS (8 * 3600)
+#define LIMIT_SESSION_MAX_SECONDS (7 * 24 * 3600)
+/* Failed logins allowed in the window before 429: per account, and per client address. */
+#define LIMIT_LOGIN_FAILS_PER_ACCOUNT 5
+#define LIMIT_LOGIN_FAILS_PER_ADDRESS 20
+#define LIMIT_LOGIN_WINDOW_SECONDS (15 * 60)
+
+/* --- storage ------------------------------------------------------------------------------ */
+
+/* SQLite waits this long for a writer lock before reporting busy. */
+#define LIMIT_DB_BUSY_MS 5000
+/* Connections in the pool: one per concurrent request that touches the database. */
+#define LIMIT_DB_POOL 16
+/* Blob writes go in chunks of this size. */
+#define LIMIT_IO_CHUNK (64 * 1024)
+/* An audit checkpoint is signed every this many entries. */
+#define LIMIT_AUDIT_CHECKPOINT_EVERY 64
+/* Config file size. */
+#define LIMIT_CONFIG_BYTES (64 * 1024)
+
+#endif

@@ -1,0 +1,258 @@
+/* All SQL of the SQLite backend. Column lists are part of the contract with the domain layer:
+ * the comment above a SELECT gives the columns its caller reads, in order. */
+#include "store/sql.h"
+
+#include <stddef.h>
+
+const char *const sql_migrations[] = {
+	/* 1: the foundation */
+	"CREATE TABLE roles ("
+	"  code TEXT PRIMARY KEY,"
+	"  name_id TEXT NOT NULL,"
+	"  name_en TEXT NOT NULL,"
+	"  kind TEXT NOT NULL CHECK (kind IN ('sop', 'admin', 'auditor', 'reader')),"
+	"  sort INTEGER NOT NULL);"
+	"INSERT INTO roles VALUES"
+	"  ('karo_hph', 'Kepala Biro HPH', 'Head of the Bureau', 'sop', 1),"
+	"  ('kabag_persidangan', 'Kepala Bagian Persidangan', 'Head of the Sessions Division', 'sop', 2),"
+	"  ('kasubbag_pengelolaan', 'Kepala Subbagian Pengelolaan Persidangan',"
+	"   'Head of the Session Management Subdivision', 'sop', 3),"
+	"  ('pengelola_persidangan', 'Pengelola Persidangan', 'Session Officer', 'sop', 4),"
+	"  ('pengelola_naskah', 'Pengelola Naskah', 'Records Officer', 'sop', 5),"
+	"  ('admin', 'Administrator', 'Administrator', 'admin', 6),"
+	"  ('auditor', 'Auditor', 'Auditor', 'auditor', 7),"
+	"  ('reader', 'PIC (pembaca)', 'PIC (reader)', 'reader', 8);"
+	"CREATE TABLE users ("
+	"  id INTEGER PRIMARY KEY,"
+	"  username TEXT NOT NULL UNIQUE,"
+	"  display_name TEXT NOT NULL,"
+	"  nip TEXT,"
+	"  unit TEXT,"
+	"  clearance INTEGER NOT NULL DEFAULT 0 CHECK (clearance BETWEEN 0 AND 3),"
+	"  password_hash TEXT NOT NULL,"
+	"  disabled INTEGER NOT NULL DEFAULT 0,"
+	"  created_at INTEGER NOT NULL);"
+	"CREATE TABLE user_roles ("
+	"  user_id INTEGER NOT NULL REFERENCES users(id),"
+	"  role TEXT NOT NULL REFERENCES roles(code),"
+	"  PRIMARY KEY (user_id, role)) WITHOUT ROWID;"
+	"CREATE TABLE sessions ("
+	"  token_hash TEXT PRIMARY KEY,"
+	"  user_id INTEGER NOT NULL REFERENCES users(id),"
+	"  csrf_token TEXT NOT NULL,"
+	"  created_at INTEGER NOT NULL,"
+	"  last_seen INTEGER NOT NULL,"
+	"  address TEXT NOT NULL);"
+	"CREATE INDEX sessions_user ON sessions(user_id);"
+	"CREATE TABLE login_failures ("
+	"  id INTEGER PRIMARY KEY,"
+	"  username TEXT NOT NULL,"
+	"  address TEXT NOT NULL,"
+	"  at INTEGER NOT NULL);"
+	"CREATE INDEX login_failures_user ON login_failures(username, at);"
+	"CREATE INDEX login_failures_addr ON login_failures(address, at);"
+	"CREATE TABLE meetings ("
+	"  id INTEGER PRIMARY KEY,"
+	"  title TEXT NOT NULL,"
+	"  number TEXT NOT NULL DEFAULT '',"
+	"  date TEXT NOT NULL,"
+	"  place TEXT NOT NULL DEFAULT '',"
+	"  chair TEXT NOT NULL DEFAULT '',"
+	"  classification INTEGER NOT NULL CHECK (classification BETWEEN 0 AND 3),"
+	"  created_by INTEGER NOT NULL REFERENCES users(id),"
+	"  created_at INTEGER NOT NULL,"
+	"  updated_at INTEGER NOT NULL);"
+	"CREATE INDEX meetings_date ON meetings(date DESC, id DESC);"
+	"CREATE TABLE blobs ("
+	"  sha256 TEXT PRIMARY KEY,"
+	"  size INTEGER NOT NULL,"
+	"  mime TEXT NOT NULL,"
+	"  created_at INTEGER NOT NULL) WITHOUT ROWID;"
+	"CREATE TABLE documents ("
+	"  id INTEGER PRIMARY KEY,"
+	"  meeting_id INTEGER NOT NULL REFERENCES meetings(id),"
+	"  stage TEXT NOT NULL CHECK (stage IN ('perencanaan', 'pelaksanaan', 'pelaporan')),"
+	"  type TEXT NOT NULL,"
+	"  title TEXT NOT NULL,"
+	"  classification INTEGER NOT NULL CHECK (classification BETWEEN 0 AND 3),"
+	"  source TEXT NOT NULL CHECK (source IN ('scan', 'born_digital')),"
+	"  scanned_by TEXT,"
+	"  scanned_at TEXT,"
+	"  scan_device TEXT,"
+	"  scan_pages INTEGER,"
+	"  state TEXT NOT NULL DEFAULT 'internal' CHECK (state IN ('internal', 'published', 'verified')),"
+	"  created_by INTEGER NOT NULL REFERENCES users(id),"
+	"  created_at INTEGER NOT NULL,"
+	"  current_version INTEGER NOT NULL DEFAULT 0);"
+	"CREATE INDEX documents_meeting ON documents(meeting_id, stage);"
+	"CREATE TABLE document_versions ("
+	"  document_id INTEGER NOT NULL REFERENCES documents(id),"
+	"  version INTEGER NOT NULL,"
+	"  sha256 TEXT NOT NULL REFERENCES blobs(sha256),"
+	"  size INTEGER NOT NULL,"
+	"  mime TEXT NOT NULL,"
+	"  filename TEXT NOT NULL,"
+	"  uploaded_by INTEGER NOT NULL REFERENCES users(id),"
+	"  uploaded_at INTEGER NOT NULL,"
+	"  PRIMARY KEY (document_id, version)) WITHOUT ROWID;"
+	"CREATE INDEX document_versions_sha ON document_versions(sha256);"
+	/* The audit trail is append-only: the database itself refuses UPDATE and DELETE. */
+	"CREATE TABLE audit_log ("
+	"  seq INTEGER PRIMARY KEY,"
+	"  at INTEGER NOT NULL,"
+	"  actor_id INTEGER,"
+	"  actor TEXT NOT NULL,"
+	"  address TEXT NOT NULL,"
+	"  action TEXT NOT NULL,"
+	"  object_type TEXT NOT NULL,"
+	"  object_id TEXT NOT NULL,"
+	"  detail TEXT NOT NULL,"
+	"  prev_hash TEXT NOT NULL,"
+	"  hash TEXT NOT NULL);"
+	"CREATE TRIGGER audit_log_no_update BEFORE UPDATE ON audit_log"
+	"  BEGIN SELECT RAISE(ABORT, 'audit_log is append-only'); END;"
+	"CREATE TRIGGER audit_log_no_delete BEFORE DELETE ON audit_log"
+	"  BEGIN SELECT RAISE(ABORT, 'audit_log is append-only'); END;"
+	"CREATE TABLE audit_checkpoints ("
+	"  seq INTEGER PRIMARY KEY,"
+	"  hash TEXT NOT NULL,"
+	"  at INTEGER NOT NULL,"
+	"  public_key TEXT NOT NULL,"
+	"  signature TEXT NOT NULL);"
+	"CREATE TRIGGER audit_checkpoints_no_update BEFORE UPDATE ON audit_checkpoints"
+	"  BEGIN SELECT RAISE(ABORT, 'audit_checkpoints is append-only'); END;"
+	"CREATE TRIGGER audit_checkpoints_no_delete BEFORE DELETE ON audit_checkpoints"
+	"  BEGIN SELECT RAISE(ABORT, 'audit_checkpoints is append-only'); END;"
+	"CREATE TABLE settings ("
+	"  key TEXT PRIMARY KEY,"
+	"  value TEXT NOT NULL) WITHOUT ROWID;",
+};
+
+const int sql_migration_count = (int)(sizeof sql_migrations / sizeof sql_migrations[0]);
+
+static const char *const texts[SQL__COUNT] = {
+	/* code, name_id, name_en, kind */
+	[SQL_ROLE_LIST] = "SELECT code, name_id, name_en, kind FROM roles ORDER BY sort",
+	[SQL_ROLE_EXISTS] = "SELECT 1 FROM roles WHERE code = ?1",
+
+	[SQL_USER_INSERT] = "INSERT INTO users (username, display_name, nip, unit, clearance,"
+			    " password_hash, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+	/* id, username, display_name, nip, unit, clearance, password_hash, disabled, created_at */
+	[SQL_USER_BY_NAME] = "SELECT id, username, display_name, nip, unit, clearance, password_hash,"
+			     " disabled, created_at FROM users WHERE username = ?1",
+	[SQL_USER_BY_ID] = "SELECT id, username, display_name, nip, unit, clearance, password_hash,"
+			   " disabled, created_at FROM users WHERE id = ?1",
+	[SQL_USER_LIST] = "SELECT id, username, display_name, nip, unit, clearance, password_hash,"
+			  " disabled, created_at FROM users ORDER BY username",
+	[SQL_USER_SET_PASSWORD] = "UPDATE users SET password_hash = ?2 WHERE id = ?1",
+	[SQL_USER_SET_DISABLED] = "UPDATE users SET disabled = ?2 WHERE id = ?1",
+	/* role */
+	[SQL_USER_ROLES] = "SELECT ur.role FROM user_roles ur JOIN roles r ON r.code = ur.role"
+			   " WHERE ur.user_id = ?1 ORDER BY r.sort",
+	[SQL_USER_ROLE_ADD] = "INSERT OR IGNORE INTO user_roles (user_id, role) VALUES (?1, ?2)",
+	[SQL_USER_ROLE_REMOVE] = "DELETE FROM user_roles WHERE user_id = ?1 AND role = ?2",
+
+	[SQL_SESSION_INSERT] = "INSERT INTO sessions (token_hash, user_id, csrf_token, created_at,"
+			       " last_seen, address) VALUES (?1, ?2, ?3, ?4, ?4, ?5)",
+	/* user_id, csrf_token, created_at, last_seen */
+	[SQL_SESSION_GET] = "SELECT user_id, csrf_token, created_at, last_seen FROM sessions"
+			    " WHERE token_hash = ?1",
+	[SQL_SESSION_TOUCH] = "UPDATE sessions SET last_seen = ?2 WHERE token_hash = ?1",
+	[SQL_SESSION_DELETE] = "DELETE FROM sessions WHERE token_hash = ?1",
+	[SQL_SESSION_DELETE_USER] = "DELETE FROM sessions WHERE user_id = ?1",
+	[SQL_SESSION_DELETE_EXPIRED] = "DELETE FROM sessions WHERE last_seen < ?1 OR created_at < ?2",
+
+	[SQL_LOGIN_FAIL_INSERT] = "INSERT INTO login_failures (username, address, at) VALUES (?1, ?2, ?3)",
+	/* count, oldest at (NULL when none) */
+	[SQL_LOGIN_FAIL_COUNT_USER] = "SELECT count(*), min(at) FROM login_failures"
+				      " WHERE username = ?1 AND at >= ?2",
+	[SQL_LOGIN_FAIL_COUNT_IP] = "SELECT count(*), min(at) FROM login_failures"
+				    " WHERE address = ?1 AND at >= ?2",
+	[SQL_LOGIN_FAIL_CLEAR_USER] = "DELETE FROM login_failures WHERE username = ?1",
+	[SQL_LOGIN_FAIL_PRUNE] = "DELETE FROM login_failures WHERE at < ?1",
+
+	[SQL_MEETING_INSERT] = "INSERT INTO meetings (title, number, date, place, chair, classification,"
+			       " created_by, created_at, updated_at)"
+			       " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?8)",
+	/* id, title, number, date, place, chair, classification, created_by (username),
+	 * created_at, updated_at, document_count */
+	[SQL_MEETING_GET] = "SELECT m.id, m.title, m.number, m.date, m.place, m.chair, m.classification,"
+			    " u.username, m.created_at, m.updated_at,"
+			    " (SELECT count(*) FROM documents d WHERE d.meeting_id = m.id)"
+			    " FROM meetings m JOIN users u ON u.id = m.created_by WHERE m.id = ?1",
+	[SQL_MEETING_UPDATE] = "UPDATE meetings SET title = ?2, number = ?3, date = ?4, place = ?5,"
+			       " chair = ?6, classification = ?7, updated_at = ?8 WHERE id = ?1",
+	/* as SQL_MEETING_GET; ?1 = the reader's clearance, ?2 limit, ?3 offset */
+	[SQL_MEETING_LIST] = "SELECT m.id, m.title, m.number, m.date, m.place, m.chair, m.classification,"
+			     " u.username, m.created_at, m.updated_at,"
+			     " (SELECT count(*) FROM documents d WHERE d.meeting_id = m.id)"
+			     " FROM meetings m JOIN users u ON u.id = m.created_by"
+			     " WHERE m.classification <= ?1 ORDER BY m.date DESC, m.id DESC LIMIT ?2 OFFSET ?3",
+	[SQL_MEETING_COUNT] = "SELECT count(*) FROM meetings WHERE classification <= ?1",
+
+	[SQL_BLOB_UPSERT] = "INSERT INTO blobs (sha256, size, mime, created_at) VALUES (?1, ?2, ?3, ?4)"
+			    " ON CONFLICT (sha256) DO NOTHING",
+	[SQL_BLOB_EXISTS] = "SELECT 1 FROM blobs WHERE sha256 = ?1",
+
+	[SQL_DOCUMENT_INSERT] = "INSERT INTO documents (meeting_id, stage, type, title, classification,"
+				" source, scanned_by, scanned_at, scan_device, scan_pages, created_by,"
+				" created_at, current_version)"
+				" VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, 1)",
+	/* id, meeting_id, stage, type, title, classification, source, scanned_by, scanned_at,
+	 * scan_device, scan_pages, state, created_by (username), created_at, current_version,
+	 * meeting classification */
+	[SQL_DOCUMENT_GET] = "SELECT d.id, d.meeting_id, d.stage, d.type, d.title, d.classification,"
+			     " d.source, d.scanned_by, d.scanned_at, d.scan_device, d.scan_pages, d.state,"
+			     " u.username, d.created_at, d.current_version, m.classification"
+			     " FROM documents d JOIN users u ON u.id = d.created_by"
+			     " JOIN meetings m ON m.id = d.meeting_id WHERE d.id = ?1",
+	/* as SQL_DOCUMENT_GET; ?1 meeting, ?2 stage or NULL, ?3 the reader's clearance */
+	[SQL_DOCUMENT_LIST] = "SELECT d.id, d.meeting_id, d.stage, d.type, d.title, d.classification,"
+			      " d.source, d.scanned_by, d.scanned_at, d.scan_device, d.scan_pages, d.state,"
+			      " u.username, d.created_at, d.current_version, m.classification"
+			      " FROM documents d JOIN users u ON u.id = d.created_by"
+			      " JOIN meetings m ON m.id = d.meeting_id"
+			      " WHERE d.meeting_id = ?1 AND (?2 IS NULL OR d.stage = ?2)"
+			      " AND d.classification <= ?3"
+			      " ORDER BY CASE d.stage WHEN 'perencanaan' THEN 1 WHEN 'pelaksanaan' THEN 2"
+			      " ELSE 3 END, d.id",
+	[SQL_DOCUMENT_SET_VERSION] = "UPDATE documents SET current_version = ?2 WHERE id = ?1",
+	[SQL_VERSION_INSERT] = "INSERT INTO document_versions (document_id, version, sha256, size, mime,"
+			       " filename, uploaded_by, uploaded_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+	/* version, sha256, size, mime, filename, uploaded_by (username), uploaded_at */
+	[SQL_VERSION_LIST] = "SELECT v.version, v.sha256, v.size, v.mime, v.filename, u.username,"
+			     " v.uploaded_at FROM document_versions v JOIN users u ON u.id = v.uploaded_by"
+			     " WHERE v.document_id = ?1 ORDER BY v.version DESC",
+	[SQL_VERSION_GET] = "SELECT v.version, v.sha256, v.size, v.mime, v.filename, u.username,"
+			    " v.uploaded_at FROM document_versions v JOIN users u ON u.id = v.uploaded_by"
+			    " WHERE v.document_id = ?1 AND v.version = ?2",
+
+	/* seq, hash */
+	[SQL_AUDIT_LAST] = "SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1",
+	[SQL_AUDIT_INSERT] = "INSERT INTO audit_log (seq, at, actor_id, actor, address, action,"
+			     " object_type, object_id, detail, prev_hash, hash)"
+			     " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+	/* seq, at, actor_id, actor, address, action, object_type, object_id, detail, prev_hash, hash;
+	 * ?1 = first seq, ?2 = limit */
+	[SQL_AUDIT_SCAN] = "SELECT seq, at, actor_id, actor, address, action, object_type, object_id,"
+			   " detail, prev_hash, hash FROM audit_log WHERE seq >= ?1 ORDER BY seq LIMIT ?2",
+	[SQL_AUDIT_COUNT] = "SELECT count(*) FROM audit_log",
+	[SQL_AUDIT_CHECKPOINT_INSERT] = "INSERT INTO audit_checkpoints (seq, hash, at, public_key, signature)"
+					" VALUES (?1, ?2, ?3, ?4, ?5)",
+	/* seq, hash, at, public_key, signature */
+	[SQL_AUDIT_CHECKPOINT_SCAN] = "SELECT seq, hash, at, public_key, signature FROM audit_checkpoints"
+				      " ORDER BY seq",
+	[SQL_AUDIT_CHECKPOINT_LAST] = "SELECT seq, hash, at, public_key, signature FROM audit_checkpoints"
+				      " ORDER BY seq DESC LIMIT 1",
+
+	[SQL_SETTING_GET] = "SELECT value FROM settings WHERE key = ?1",
+	[SQL_SETTING_SET] = "INSERT INTO settings (key, value) VALUES (?1, ?2)"
+			    " ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+};
+
+const char *sql_text(enum sql_id id)
+{
+	if ((int)id < 0 || id >= SQL__COUNT)
+		return NULL;
+	return texts[id];
+}

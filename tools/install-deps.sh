@@ -1,0 +1,30 @@
+#!/bin/sh
+# Installs the Debian packages Sidang needs: `run` to build and serve, `test` for the test suite.
+# As root it uses apt-get; otherwise it prints the exact command to run and fails.
+set -eu
+RUN_PKGS="build-essential cmake pkg-config libmicrohttpd-dev libjansson-dev libsodium-dev libsqlite3-dev libmagic-dev libmagic-mgc"
+TEST_PKGS="$RUN_PKGS libcmocka-dev clang libclang-rt-dev python3 sqlite3 util-linux"
+case "${1:-run}" in
+	run) pkgs=$RUN_PKGS ;;
+	test) pkgs=$TEST_PKGS ;;
+	*) echo "usage: $0 run|test" >&2; exit 2 ;;
+esac
+missing=""
+for p in $pkgs; do
+	if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed'; then
+		missing="$missing $p"
+	fi
+done
+[ -z "$missing" ] && exit 0
+if [ "$(id -u)" = 0 ]; then
+	echo "Installing Debian packages:$missing"
+	export DEBIAN_FRONTEND=noninteractive
+	apt-get update -qq
+	# shellcheck disable=SC2086
+	apt-get install -y -qq --no-install-recommends $missing
+else
+	echo "Sidang needs these Debian packages:$missing" >&2
+	echo "Install them with:" >&2
+	echo "  sudo apt-get install -y$missing" >&2
+	exit 1
+fi
