@@ -5,7 +5,7 @@
 // Rules for everything under web/: no HTML strings (dom.js builds nodes, text goes in as text),
 // nothing inline (the server's CSP forbids it), every string from i18n.js. See docs/ui.md.
 
-import {h} from './dom.js';
+import {h, replace} from './dom.js';
 import {t, lang, setLang, LANGUAGES} from './i18n.js';
 import {api, setCsrfToken, onUnauthenticated} from './api.js';
 import {state} from './state.js';
@@ -173,7 +173,7 @@ function renderHeader() {
 		? h('nav', {class: 'main-nav', 'aria-label': t('nav.main')},
 			h('ul', null, h('li', null, h('a', {href: '#/meetings'}, t('nav.meetings')))))
 		: null;
-	header.replaceChildren(h('div', {class: 'header-inner'}, brand, right), nav);
+	replace(header, h('div', {class: 'header-inner'}, brand, right), nav);
 	skipLink.textContent = t('nav.skip');
 	footer.replaceChildren(h('p', null, t('app.footer')));
 }

@@ -70,6 +70,8 @@ function codeLabel(prefix, code) {
 export const classificationLabel = (c) => codeLabel('classification', c);
 export const stageLabel = (s) => codeLabel('stage', s);
 export const stageTitle = (s) => (has(`stageTitle.${s}`) ? t(`stageTitle.${s}`) : stageLabel(s));
+// The stage as used inside a sentence: 'tahap perencanaan', 'planning stage'.
+export const stageInSentence = (s) => (has(`stageIn.${s}`) ? t(`stageIn.${s}`) : stageLabel(s));
 export const sourceLabel = (s) => codeLabel('source', s);
 export const docStateLabel = (s) => codeLabel('docState', s);
 

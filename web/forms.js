@@ -25,7 +25,7 @@ function wrapField(control, labelText, {hint, required, id}) {
 	control.setAttribute('aria-describedby', describedBy(hintId));
 	if (required) control.setAttribute('aria-required', 'true');
 	const wrap = h('div', {class: 'field'}, label, hintEl, control, errEl);
-	return {
+	const f = {
 		wrap,
 		label,
 		control,
@@ -43,6 +43,11 @@ function wrapField(control, labelText, {hint, required, id}) {
 			control.setAttribute('aria-describedby', describedBy(hintId));
 		},
 	};
+	// An error goes away as soon as the user changes the value.
+	control.addEventListener(control.tagName === 'SELECT' ? 'change' : 'input', () => {
+		if (!errEl.hidden) f.clearError();
+	});
+	return f;
 }
 
 // A text-like <input>. opts: name, label, type, value, required, maxBytes, hint, autocomplete,

@@ -82,6 +82,9 @@ export const messages = {
 		'stageTitle.perencanaan': 'Tahap perencanaan',
 		'stageTitle.pelaksanaan': 'Tahap pelaksanaan',
 		'stageTitle.pelaporan': 'Tahap pelaporan',
+		'stageIn.perencanaan': 'tahap perencanaan',
+		'stageIn.pelaksanaan': 'tahap pelaksanaan',
+		'stageIn.pelaporan': 'tahap pelaporan',
 
 		'classification.biasa': 'Biasa',
 		'classification.terbatas': 'Terbatas',
@@ -127,7 +130,7 @@ export const messages = {
 		'document.newVersionFor': 'Unggah versi baru {title}',
 		'document.history': 'Riwayat',
 		'document.historyFor': 'Riwayat versi {title}',
-		'document.none': 'Belum ada dokumen pada tahap {stage}.',
+		'document.none': 'Belum ada dokumen pada {stage}.',
 
 		'version.file': 'Berkas versi baru untuk "{title}"',
 		'version.submit': 'Unggah versi baru',
@@ -137,7 +140,7 @@ export const messages = {
 		'version.sha256': 'SHA-256',
 		'version.downloadVersion': 'Unduh versi {n} {title}',
 
-		'upload.title': 'Unggah dokumen tahap {stage}',
+		'upload.title': 'Unggah dokumen {stage}',
 		'upload.choose': 'Pilih berkas…',
 		'upload.dropHint': 'Atau seret dan lepaskan berkas ke area ini. Beberapa berkas dapat diunggah sekaligus.',
 		'upload.allowed': 'Jenis yang diterima: PDF, JPEG, PNG, TIFF, Word, Excel, PowerPoint, dan OpenDocument.',
@@ -285,6 +288,9 @@ export const messages = {
 		'stageTitle.perencanaan': 'Planning stage',
 		'stageTitle.pelaksanaan': 'Implementation stage',
 		'stageTitle.pelaporan': 'Reporting stage',
+		'stageIn.perencanaan': 'planning stage',
+		'stageIn.pelaksanaan': 'implementation stage',
+		'stageIn.pelaporan': 'reporting stage',
 
 		'classification.biasa': 'Ordinary',
 		'classification.terbatas': 'Restricted',
@@ -330,7 +336,7 @@ export const messages = {
 		'document.newVersionFor': 'Upload a new version of {title}',
 		'document.history': 'History',
 		'document.historyFor': 'Version history of {title}',
-		'document.none': 'No documents in the {stage} stage yet.',
+		'document.none': 'There are no documents in the {stage} yet.',
 
 		'version.file': 'File for the new version of "{title}"',
 		'version.submit': 'Upload new version',
@@ -340,7 +346,7 @@ export const messages = {
 		'version.sha256': 'SHA-256',
 		'version.downloadVersion': 'Download version {n} of {title}',
 
-		'upload.title': 'Upload {stage} documents',
+		'upload.title': 'Upload documents of the {stage}',
 		'upload.choose': 'Choose files…',
 		'upload.dropHint': 'Or drag and drop files onto this area. Several files can be uploaded at once.',
 		'upload.allowed': 'Accepted types: PDF, JPEG, PNG, TIFF, Word, Excel, PowerPoint and OpenDocument.',

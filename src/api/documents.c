@@ -129,6 +129,14 @@ static enum status part_begin(struct req *r, struct slice name, struct slice fil
 	return ST_INVALID;
 }
 
+/* Drops the file being received at once, so a refused upload leaves no temp file behind even
+ * while the rest of its body is still being read and discarded. */
+static void drop_file(struct upload *u)
+{
+	blob_writer_abort(u->w);
+	u->w = NULL;
+}
+
 /* Checks the file's type once its head is in; replies 415 when it is not allowed. */
 static enum status check_type(struct req *r, struct upload *u)
 {
@@ -145,6 +153,8 @@ static enum status check_type(struct req *r, struct upload *u)
 	} else if (st != ST_OK) {
 		http_reply_status(r, st, NULL);
 	}
+	if (st != ST_OK)
+		drop_file(u);
 	return st;
 }
 
@@ -158,10 +168,12 @@ static enum status part_data(struct req *r, const char *p, size_t n)
 			snprintf(msg, sizeof msg, "the file is larger than the limit of %" PRIu64 " bytes",
 				 r->app->max_upload);
 			http_reply_error(r, 413, "payload_too_large", msg, "file");
+			drop_file(u);
 			return st;
 		}
 		if (st != ST_OK) {
 			http_reply_status(r, st, NULL);
+			drop_file(u);
 			return st;
 		}
 		if (!u->type_checked && blob_writer_size(u->w) >= BLOB_HEAD_BYTES)
@@ -186,6 +198,7 @@ static enum status part_end(struct req *r)
 		if (blob_writer_size(u->w) == 0) {
 			http_reply_error(r, 400, "validation_failed", "field 'file': the file is empty",
 					 "file");
+			drop_file(u);
 			return ST_INVALID;
 		}
 		return u->type_checked ? ST_OK : check_type(r, u);
@@ -212,8 +225,7 @@ static void upload_cleanup(struct req *r)
 	struct upload *u = r->upload;
 	if (!u)
 		return;
-	blob_writer_abort(u->w); /* NULL after a commit */
-	u->w = NULL;
+	drop_file(u); /* nothing left after a commit */
 	buf_release(&u->field);
 }
 

@@ -310,7 +310,8 @@ static enum status key_file_write(const char *key_path, const char *text, size_t
 		int err = errno;
 		unlink(tmp);
 		if (err == EEXIST) {
-			log_error("audit key '%s' exists already; refusing to overwrite it", key_path);
+			log_error("audit key '%s' exists already; refusing to overwrite it",
+				  key_path);
 			return ST_CONFLICT;
 		}
 		log_error("audit key '%s': %s", key_path, strerror(err));
@@ -340,13 +341,14 @@ enum status audit_key_create(struct db_conn *c, const char *key_path)
 		return st;
 	struct stat sb;
 	if (lstat(key_path, &sb) == 0) {
-		log_error("audit key '%s' exists already; refusing to overwrite it", key_path);
+		log_error("audit key '%s' exists already; refusing to overwrite it",
+			  key_path);
 		return ST_CONFLICT;
 	}
 	if ((st = db_begin(c)) != ST_OK)
 		return st;
 	/* Checkpoints name the key that signed them and verification uses the recorded one: a
-	 * second key would leave the earlier checkpoints unverifiable. Rotation is not supported. */
+	 * second key would leave the earlier checkpoints unverifiable. No rotation (yet). */
 	st = setting_get(c, SETTING_PUBLIC_KEY, have, sizeof have);
 	if (st == ST_OK || st == ST_INVALID) {
 		log_error("audit: a public key is recorded already; refusing to create another");
@@ -572,7 +574,7 @@ enum status audit_append(struct audit *a, struct db_conn *c, const struct audit_
 	if (seq_out)
 		*seq_out = 0;
 	if (!a || !c || !ev || !ev->action || !*ev->action || ev->actor_id < 0) {
-		log_error("audit: append called without a key, connection or action");
+		log_error("audit: append needs a key, a connection, an action and actor_id >= 0");
 		return ST_INVALID;
 	}
 	const char *in[5] = {ev->actor ? ev->actor : "", ev->address ? ev->address : "",
@@ -816,8 +818,10 @@ static enum status check_entry(struct verifier *v, struct db_stmt *s)
 				detail_text, hash};
 	for (size_t i = 0; i < sizeof fields / sizeof fields[0]; i++)
 		if (!fields[i] || !utf8_valid(fields[i], strlen(fields[i])))
-			return broken(v, n, "entry %" PRId64 " has a missing or non-UTF-8 field (entry "
-					    "was altered)", n);
+			return broken(v, n,
+				      "entry %" PRId64
+				      " has a missing or non-UTF-8 field (entry was altered)",
+				      n);
 
 	json_error_t jerr;
 	json_t *detail = json_loads(detail_text, JSON_REJECT_DUPLICATES | JSON_ALLOW_NUL, &jerr);
@@ -851,7 +855,8 @@ static enum status check_entry(struct verifier *v, struct db_stmt *s)
 
 	if (v->cp_have && v->cp.seq < n) {
 		/* Only possible for a checkpoint below seq 1: the others were matched already. */
-		st = broken(v, n, "checkpoint at entry %" PRId64 ", which does not exist", v->cp.seq);
+		st = broken(v, n, "checkpoint at entry %" PRId64 ", which does not exist",
+			    v->cp.seq);
 		goto out;
 	}
 	if (v->cp_have && v->cp.seq == n) {
@@ -917,7 +922,7 @@ enum status audit_verify(struct db_conn *c, const char *public_key_hex,
 	if ((st = next_checkpoint(&v)) != ST_OK)
 		goto out;
 
-	/* Pages by seq; the first starts below 1 so that a row slipped in before entry 1 is seen. */
+	/* Pages by seq; the first starts below 1 so that a row slipped in before 1 is seen. */
 	int64_t from = INT64_MIN;
 	for (;;) {
 		struct db_stmt *s;

@@ -11,6 +11,7 @@
 #include "domain/auth.h"
 #include "sidang_limits.h"
 #include "util/clock.h"
+#include "util/utf8.h"
 
 _Static_assert(sizeof(((struct user *)0)->username) == LIMIT_USERNAME_BYTES + 1, "username");
 _Static_assert(sizeof(((struct user *)0)->display_name) == LIMIT_DISPLAY_NAME_BYTES + 1, "name");
@@ -92,42 +93,19 @@ static bool role_code_plausible(const char *s)
 	return true;
 }
 
-/* Valid UTF-8 (no overlong forms, surrogates or code points past U+10FFFF) without C0 or C1
- * control characters or DEL: names end up in HTML, CSV exports and logs. */
+/* Valid UTF-8 without C0 or C1 control characters or DEL: names end up in HTML, CSV exports and
+ * logs. */
 static bool text_ok(const char *s, size_t n)
 {
+	if (!utf8_valid(s, n))
+		return false;
 	const unsigned char *p = (const unsigned char *)s;
-	size_t i = 0;
-	while (i < n) {
-		unsigned c = p[i];
-		if (c < 0x80) {
-			if (c < 0x20 || c == 0x7f)
-				return false;
-			i++;
-			continue;
-		}
-		size_t len;
-		unsigned cp, min;
-		if (c >= 0xc2 && c <= 0xdf) {
-			len = 2, cp = c & 0x1f, min = 0x80;
-		} else if (c >= 0xe0 && c <= 0xef) {
-			len = 3, cp = c & 0x0f, min = 0x800;
-		} else if (c >= 0xf0 && c <= 0xf4) {
-			len = 4, cp = c & 0x07, min = 0x10000;
-		} else {
+	for (size_t i = 0; i < n; i++) {
+		if (p[i] < 0x20 || p[i] == 0x7f)
 			return false;
-		}
-		if (n - i < len)
+		/* U+0080..U+009F are encoded as C2 80..C2 9F; C2 is never a continuation byte. */
+		if (p[i] == 0xc2 && i + 1 < n && p[i + 1] <= 0x9f)
 			return false;
-		for (size_t k = 1; k < len; k++) {
-			if ((p[i + k] & 0xc0) != 0x80)
-				return false;
-			cp = cp << 6 | (p[i + k] & 0x3f);
-		}
-		if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff) ||
-		    (cp >= 0x80 && cp <= 0x9f))
-			return false;
-		i += len;
 	}
 	return true;
 }

@@ -404,6 +404,39 @@ static void request_finish(struct conn_state *cs)
 	cs->ep->handler(r);
 }
 
+/* Sums the request's header bytes, for LIMIT_HTTP_HEADER_BYTES. */
+static enum MHD_Result count_header(void *cls, enum MHD_ValueKind kind, const char *key,
+				    const char *value)
+{
+	(void)kind;
+	size_t *total = cls;
+	*total += strlen(key) + (value ? strlen(value) : 0) + 4;
+	return MHD_YES;
+}
+
+static bool request_has_body(struct req *r)
+{
+	const char *clen = http_header(r, "Content-Length");
+	const char *te = http_header(r, "Transfer-Encoding");
+	return (clen && strcmp(clen, "0") != 0) || te;
+}
+
+static enum MHD_Result queue_asset(struct conn_state *cs)
+{
+	struct req *r = &cs->r;
+	const struct asset *a = asset_find(strcmp(r->path, "/") == 0 ? "/index.html" : r->path);
+	struct MHD_Response *resp =
+		MHD_create_response_from_buffer(a->len, (void *)a->data, MHD_RESPMEM_PERSISTENT);
+	if (!resp)
+		return MHD_NO;
+	MHD_add_response_header(resp, "Content-Type", r->reply_type);
+	add_common_headers(resp, false);
+	MHD_add_response_header(resp, "Cache-Control", "no-cache");
+	enum MHD_Result ret = MHD_queue_response(r->conn, 200, resp);
+	MHD_destroy_response(resp);
+	return ret;
+}
+
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
 				  const char *method, const char *version, const char *upload_data,
 				  size_t *upload_data_size, void **con_cls)
@@ -421,37 +454,53 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 		r->conn = conn;
 		r->reply_fd = -1;
 		r->method = http_method_parse(method);
-		size_t ulen = strlen(url);
-		if (ulen > LIMIT_PATH_BYTES) {
+		size_t ulen = strlen(url), hbytes = ulen + strlen(method);
+		MHD_get_connection_values(conn, MHD_HEADER_KIND, count_header, &hbytes);
+		const union MHD_ConnectionInfo *ci =
+			MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+		const struct sockaddr *sa = ci ? ci->client_addr : NULL;
+		snprintf(r->address, sizeof r->address, "unknown");
+		if (sa && sa->sa_family == AF_INET)
+			inet_ntop(AF_INET, &((const struct sockaddr_in *)sa)->sin_addr, r->address,
+				  sizeof r->address);
+		else if (sa && sa->sa_family == AF_INET6)
+			inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)sa)->sin6_addr, r->address,
+				  sizeof r->address);
+		if (hbytes > LIMIT_HTTP_HEADER_BYTES) {
+			http_reply_error(r, 431, "headers_too_large", "request headers over 16 KiB", NULL);
+		} else if (ulen > LIMIT_PATH_BYTES) {
 			http_reply_error(r, 414, "uri_too_long", "path too long", NULL);
 		} else {
 			r->path = arena_strndup(&r->arena, url, ulen);
-			const union MHD_ConnectionInfo *ci =
-				MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
-			const struct sockaddr *sa = ci ? ci->client_addr : NULL;
-			snprintf(r->address, sizeof r->address, "unknown");
-			if (sa && sa->sa_family == AF_INET)
-				inet_ntop(AF_INET, &((const struct sockaddr_in *)sa)->sin_addr, r->address,
-					  sizeof r->address);
-			else if (sa && sa->sa_family == AF_INET6)
-				inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)sa)->sin6_addr,
-					  r->address, sizeof r->address);
 			if (!r->path)
 				http_reply_error(r, 500, "internal", "out of memory", NULL);
 			else
 				request_start(cs);
 		}
+		/* A refused request that carries a body is answered now, so the client need not send
+		 * it (libmicrohttpd then closes the connection). Otherwise the reply waits for the
+		 * last call, which keeps the connection alive. */
+		if (r->replied && request_has_body(r)) {
+			cs->queued = true;
+			return queue_reply(cs);
+		}
 		return MHD_YES;
 	}
 	struct req *r = &cs->r;
 	if (*upload_data_size > 0) {
-		if (!r->replied)
-			request_body(cs, upload_data, *upload_data_size);
+		size_t n = *upload_data_size;
 		*upload_data_size = 0;
-		if (r->replied && !cs->queued) {
-			cs->queued = true;
-			return queue_reply(cs);
+		if (cs->queued)
+			return MHD_YES;
+		if (!r->replied) {
+			request_body(cs, upload_data, n);
+			return MHD_YES;
 		}
+		/* Refused while the body arrives: libmicrohttpd 0.9.75 cannot queue a reply now, so the
+		 * rest is read and dropped (nothing is stored) up to a bound, then the reply goes out. */
+		cs->received += n;
+		if (cs->received > r->app->max_upload + 2 * 1024 * 1024)
+			return MHD_NO;
 		return MHD_YES;
 	}
 	if (cs->queued)
@@ -459,20 +508,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 	if (!r->replied)
 		request_finish(cs);
 	cs->queued = true;
-	if (r->status == 200 && !r->reply_json && r->reply_fd < 0 && r->reply_type) {
-		/* a static asset */
-		const struct asset *a = asset_find(strcmp(r->path, "/") == 0 ? "/index.html" : r->path);
-		struct MHD_Response *resp = MHD_create_response_from_buffer(
-			a->len, (void *)a->data, MHD_RESPMEM_PERSISTENT);
-		if (!resp)
-			return MHD_NO;
-		MHD_add_response_header(resp, "Content-Type", r->reply_type);
-		add_common_headers(resp, false);
-		MHD_add_response_header(resp, "Cache-Control", "no-cache");
-		enum MHD_Result ret = MHD_queue_response(conn, 200, resp);
-		MHD_destroy_response(resp);
-		return ret;
-	}
+	if (r->status == 200 && !r->reply_json && r->reply_fd < 0 && r->reply_type)
+		return queue_asset(cs);
 	return queue_reply(cs);
 }
 

@@ -152,6 +152,60 @@ static enum status sweep_tmp(struct blob_store *bs, int *swept_out)
 	return st;
 }
 
+/*
+ * mkdir -p DIR (mode 0700), then fsyncs the parent of every level it created. Commits fsync DIR
+ * itself, but a blob under a DIR whose own name a crash can take away is not durable: this
+ * matters on the first start, when `sidang init` has just made the data directory.
+ */
+static enum status make_dir_durable(const char *dir)
+{
+	char path[PATH_MAX];
+	struct stat sb;
+	size_t n = strlen(dir);
+	if (n >= sizeof path)
+		return ST_INVALID;
+	memcpy(path, dir, n + 1);
+	/* The deepest existing ancestor: cut components off until stat finds one. */
+	size_t exists = n;
+	while (stat(path, &sb) != 0) {
+		char *slash = strrchr(path, '/');
+		if (!slash || slash == path) {
+			exists = slash ? 1 : 0; /* "/" or the working directory */
+			break;
+		}
+		*slash = '\0';
+		exists = (size_t)(slash - path);
+	}
+	if (exists == n)
+		return ST_OK;
+	if (fsio_mkdirs(dir, 0700) != 0) {
+		int err = errno;
+		log_error("blob store: cannot create \"%s\": %s", dir, strerror(err));
+		return io_status(err);
+	}
+	/* Fsync the existing ancestor and each created level but the last (DIR itself). */
+	memcpy(path, dir, n + 1);
+	size_t end = exists;
+	for (;;) {
+		char saved = path[end];
+		path[end] = '\0';
+		const char *d = end == 0 ? "." : path;
+		if (fsio_fsync_dir(d) != 0) {
+			int err = errno;
+			log_error("blob store: cannot fsync \"%s\": %s", d, strerror(err));
+			return io_status(err);
+		}
+		path[end] = saved;
+		/* The next level: up to the next '/' after END (skipping the one at END). */
+		size_t next = end + 1;
+		while (next < n && path[next] != '/')
+			next++;
+		if (next >= n)
+			return ST_OK;
+		end = next;
+	}
+}
+
 void blob_store_free(struct blob_store *bs)
 {
 	if (!bs)
@@ -189,7 +243,10 @@ enum status blob_store_open(const char *dir, struct blob_store **out, int *swept
 	memcpy(bs->tmp_dir, bs->dir, n);
 	memcpy(bs->tmp_dir + n, "/tmp", sizeof "/tmp");
 
-	if (fsio_mkdirs(bs->dir, 0700) != 0 || fsio_mkdirs(bs->tmp_dir, 0700) != 0) {
+	if ((st = make_dir_durable(bs->dir)) != ST_OK)
+		goto out;
+	/* DIR/tmp's own name need not be durable: it is made again by the next open. */
+	if (fsio_mkdirs(bs->tmp_dir, 0700) != 0) {
 		int err = errno;
 		log_error("blob store: cannot create \"%s\": %s", bs->tmp_dir, strerror(err));
 		st = io_status(err);

@@ -151,7 +151,9 @@ void filename_sanitize(struct slice in, char *out, size_t outlen)
 {
 	if (!out || outlen == 0)
 		return;
-	size_t cap = outlen - 1 < LIMIT_FILENAME_BYTES ? outlen - 1 : LIMIT_FILENAME_BYTES;
+	size_t cap = LIMIT_FILENAME_BYTES;
+	if (outlen - 1 < cap)
+		cap = outlen - 1;
 	if (!in.ptr)
 		in.len = 0;
 

@@ -24,8 +24,8 @@ static void fault_load(void)
 		return;
 	const char *e = getenv("SIDANG_FAULT_ENOSPC_AFTER");
 	const char *f = getenv("SIDANG_FAULT_FSYNC");
-	atomic_store(&fault_fsync_nth, f && *f ? atoll(f) : -1); /* test-only knob, trusted */
-	atomic_store(&fault_enospc_after, e && *e ? atoll(e) : -1);
+	atomic_store(&fault_fsync_nth, f && *f ? strtoll(f, NULL, 10) : -1);
+	atomic_store(&fault_enospc_after, e && *e ? strtoll(e, NULL, 10) : -1);
 }
 
 int fsio_write_all(int fd, const void *p, size_t n)

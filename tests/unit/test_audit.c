@@ -22,6 +22,7 @@
 #include "sidang_limits.h"
 #include "store/db.h"
 #include "util/hex.h"
+#include "util/log.h"
 
 struct fixture {
 	char dir[64];
@@ -248,10 +249,15 @@ static void test_format_as_documented(void **state)
 	memset(prev, '0', 64);
 	prev[64] = '\0';
 	char canonical[512], expect_detail[64], hash[SHA256_HEX];
+	/* The test vector printed in docs/internals/audit.md. */
+	doc_canonical(1, 1795524000, "{\"i\":1,\"note\":\"entry\"}", canonical, sizeof canonical);
+	doc_hash(prev, canonical, hash);
+	assert_string_equal(hash,
+			    "248ad71ec5f26d84a830223dc6bdd657974f0e25113a4e9a8d43b02336f15ce8");
 	while (sqlite3_step(st) == SQLITE_ROW) {
 		int64_t seq = sqlite3_column_int64(st, 0), at = sqlite3_column_int64(st, 1);
-		snprintf(expect_detail, sizeof expect_detail, "{\"i\":%" PRId64 ",\"note\":\"entry\"}",
-			 seq);
+		snprintf(expect_detail, sizeof expect_detail,
+			 "{\"i\":%" PRId64 ",\"note\":\"entry\"}", seq);
 		assert_string_equal((const char *)sqlite3_column_text(st, 2), expect_detail);
 		assert_string_equal((const char *)sqlite3_column_text(st, 3), prev);
 		doc_canonical(seq, at, expect_detail, canonical, sizeof canonical);
@@ -278,8 +284,8 @@ static void test_format_as_documented(void **state)
 	const char *sig_hex = (const char *)sqlite3_column_text(st, 4);
 	assert_true(hex_decode(sig_hex, strlen(sig_hex), sig, sizeof sig));
 	assert_true(hex_decode(audit_public_key_hex(f->a), 64, pk, sizeof pk));
-	assert_int_equal(crypto_sign_ed25519_verify_detached(sig, (unsigned char *)msg, (size_t)n, pk),
-			 0);
+	assert_int_equal(
+		crypto_sign_ed25519_verify_detached(sig, (unsigned char *)msg, (size_t)n, pk), 0);
 	assert_int_equal(sqlite3_step(st), SQLITE_DONE);
 	sqlite3_finalize(st);
 	sqlite3_close(h);
@@ -290,8 +296,9 @@ static void test_event_fields(void **state)
 {
 	struct fixture *f = *state;
 	struct db_conn *c = db_acquire(f->db);
-	json_t *d = json_pack("{s:s,s:b,s:n,s:[i,i],s:{s:s}}", "z", "Rapat \"koordinasi\"\n\xc3\xa9",
-			      "ok", 1, "none", "list", 1, 2, "nested", "k", "v");
+	json_t *d = json_pack("{s:s,s:b,s:n,s:[i,i],s:{s:s}}", "z",
+			      "Rapat \"koordinasi\"\n\xc3\xa9", "ok", 1, "none", "list", 1, 2,
+			      "nested", "k", "v");
 	struct audit_event ev1 = {.actor_id = 0, .actor = "system", .address = "cli",
 				  .action = "sop.load", .object_type = "sop", .object_id = "",
 				  .detail = d};
@@ -458,11 +465,12 @@ static void test_rewritten_history_caught_by_checkpoint(void **state)
 	append_n(f, 1, 200);
 	sqlite3 *h = NULL;
 	assert_int_equal(sqlite3_open(f->db_path, &h), SQLITE_OK);
-	assert_int_equal(sqlite3_exec(h, "DROP TRIGGER audit_log_no_update; BEGIN", NULL, NULL, NULL),
-			 SQLITE_OK);
+	assert_int_equal(
+		sqlite3_exec(h, "DROP TRIGGER audit_log_no_update; BEGIN", NULL, NULL, NULL),
+		SQLITE_OK);
 	sqlite3_stmt *sel = NULL, *upd = NULL;
-	assert_int_equal(sqlite3_prepare_v2(h, "SELECT seq, at, detail FROM audit_log WHERE seq >= 100"
-					       " ORDER BY seq",
+	assert_int_equal(sqlite3_prepare_v2(h, "SELECT seq, at, detail FROM audit_log"
+					       " WHERE seq >= 100 ORDER BY seq",
 					    -1, &sel, NULL),
 			 SQLITE_OK);
 	assert_int_equal(sqlite3_prepare_v2(h, "UPDATE audit_log SET detail = ?2, prev_hash = ?3,"
@@ -483,8 +491,10 @@ static void test_rewritten_history_caught_by_checkpoint(void **state)
 		if (seq == 100)
 			snprintf(detail, sizeof detail, "{\"i\":100,\"note\":\"forged\"}");
 		else
-			snprintf(detail, sizeof detail, "%s", (const char *)sqlite3_column_text(sel, 2));
-		doc_canonical(seq, sqlite3_column_int64(sel, 1), detail, canonical, sizeof canonical);
+			snprintf(detail, sizeof detail, "%s",
+				 (const char *)sqlite3_column_text(sel, 2));
+		doc_canonical(seq, sqlite3_column_int64(sel, 1), detail, canonical,
+			      sizeof canonical);
 		doc_hash(prev, canonical, hash);
 		sqlite3_bind_int64(upd, 1, seq);
 		sqlite3_bind_text(upd, 2, detail, -1, SQLITE_TRANSIENT);
@@ -758,6 +768,7 @@ static void test_threads_append_without_gaps(void **state)
 
 int main(void)
 {
+	log_set_level(LOG_WARN);
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_empty_chain_verifies, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_key_file, setup, teardown),

@@ -34,6 +34,9 @@ struct fixture {
 	struct blob_store *bs;
 };
 
+/* True in a re-executed fault child (see main). */
+static bool child_mode;
+
 static int rm_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
 {
 	(void)sb;
@@ -50,12 +53,22 @@ static int setup(void **state)
 	if (!f)
 		return -1;
 	snprintf(f->root, sizeof f->root, "/tmp/sidang-blob-XXXXXX");
-	if (!mkdtemp(f->root))
+	if (!mkdtemp(f->root)) {
+		free(f);
 		return -1;
+	}
 	snprintf(f->dir, sizeof f->dir, "%s/blobs", f->root);
+	/* In a fault child the store directory exists already, so that opening it does no fsync
+	 * and the Nth fsync is the one the scenario names. */
+	if (child_mode)
+		mkdir(f->dir, 0700);
 	int swept = -1;
-	if (blob_store_open(f->dir, &f->bs, &swept) != ST_OK || swept != 0)
+	if (blob_store_open(f->dir, &f->bs, &swept) != ST_OK || swept != 0) {
+		blob_store_free(f->bs);
+		rm_rf(f->root);
+		free(f);
 		return -1;
+	}
 	*state = f;
 	return 0;
 }
@@ -450,6 +463,23 @@ static void test_open_refuses_bad_dir(void **state)
 	assert_null(bs);
 }
 
+static void test_open_creates_nested(void **state)
+{
+	struct fixture *f = *state;
+	char dir[256];
+	snprintf(dir, sizeof dir, "%s/a/b/c", f->root);
+	struct blob_store *bs = NULL;
+	assert_int_equal(blob_store_open(dir, &bs, NULL), ST_OK);
+	char sha[65];
+	assert_int_equal(store_bytes(bs, (const unsigned char *)"nested", 6, sha, NULL), ST_OK);
+	assert_true(blob_exists(bs, sha));
+	blob_store_free(bs);
+	struct stat sb;
+	snprintf(dir, sizeof dir, "%s/a/b/c/tmp", f->root);
+	assert_int_equal(stat(dir, &sb), 0);
+	assert_int_equal(sb.st_mode & 07777, 0700);
+}
+
 static enum status stop_cb(void *ctx, const char *sha)
 {
 	(void)sha;
@@ -576,6 +606,12 @@ static void test_fault_enospc(void **state)
 	run_fault_child("SIDANG_FAULT_ENOSPC_AFTER", "100000", "enospc");
 }
 
+static void test_fault_fsync_open(void **state)
+{
+	(void)state;
+	run_fault_child("SIDANG_FAULT_FSYNC", "1", "fsync-open");
+}
+
 static void test_fault_fsync_file(void **state)
 {
 	(void)state;
@@ -618,6 +654,25 @@ static void child_enospc(void **state)
 	blob_writer_abort(w);
 	assert_int_equal(blob_tmp_count(f->bs), 0);
 	assert_int_equal(blob_count(f->bs), 0);
+}
+
+/* Child: creating a new store fsyncs the parent directory, so that the store's own name
+ * survives a crash; that fsync (the first) fails. */
+static void child_fsync_open(void **state)
+{
+	(void)state;
+	char root[64], dir[128];
+	snprintf(root, sizeof root, "/tmp/sidang-blob-XXXXXX");
+	assert_non_null(mkdtemp(root));
+	snprintf(dir, sizeof dir, "%s/new/blobs", root);
+	struct blob_store *bs = NULL;
+	assert_int_equal(blob_store_open(dir, &bs, NULL), ST_IO);
+	assert_null(bs);
+	/* Now the directories exist: opening again needs no fsync and works. */
+	assert_int_equal(blob_store_open(dir, &bs, NULL), ST_OK);
+	assert_int_equal(blob_tmp_count(bs), 0);
+	blob_store_free(bs);
+	rm_rf(root);
 }
 
 /* Child: the first fsync (the temp file's) fails. */
@@ -666,10 +721,11 @@ static int run_child(const char *scenario)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(child_enospc, setup, teardown),
+		cmocka_unit_test(child_fsync_open),
 		cmocka_unit_test_setup_teardown(child_fsync_file, setup, teardown),
 		cmocka_unit_test_setup_teardown(child_fsync_dir, setup, teardown),
 	};
-	static const char *names[] = {"enospc", "fsync-file", "fsync-dir"};
+	static const char *names[] = {"enospc", "fsync-open", "fsync-file", "fsync-dir"};
 	for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
 		if (strcmp(scenario, names[i]) == 0)
 			return _cmocka_run_group_tests(names[i], &tests[i], 1, NULL, NULL);
@@ -679,8 +735,10 @@ static int run_child(const char *scenario)
 
 int main(int argc, char **argv)
 {
-	if (argc == 3 && strcmp(argv[1], "--fault") == 0)
+	if (argc == 3 && strcmp(argv[1], "--fault") == 0) {
+		child_mode = true;
 		return run_child(argv[2]) == 0 ? 0 : 1;
+	}
 
 	ssize_t n = readlink("/proc/self/exe", self_path, sizeof self_path - 1);
 	if (n <= 0) {
@@ -699,9 +757,11 @@ int main(int argc, char **argv)
 		cmocka_unit_test_setup_teardown(test_bad_sha_refused, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_sweep_on_open, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_open_refuses_bad_dir, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_open_creates_nested, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_foreach, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_concurrent_writers, setup, teardown),
 		cmocka_unit_test(test_fault_enospc),
+		cmocka_unit_test(test_fault_fsync_open),
 		cmocka_unit_test(test_fault_fsync_file),
 		cmocka_unit_test(test_fault_fsync_subdir),
 		cmocka_unit_test(test_fault_fsync_dir),

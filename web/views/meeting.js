@@ -6,7 +6,7 @@ import {t} from '../i18n.js';
 import {api, documentContentUrl} from '../api.js';
 import {errorMessage} from '../errors.js';
 import {
-	fmtDate, fmtDateTime, fmtScanDate, fmtSize, fmtNumber, docTypeLabel, sourceLabel, stageLabel, stageTitle,
+	fmtDate, fmtDateTime, fmtScanDate, fmtSize, fmtNumber, docTypeLabel, sourceLabel, stageLabel, stageTitle, stageInSentence,
 } from '../format.js';
 import {stageCodes, hasBureauRole} from '../state.js';
 import {meetingForm} from './meetingform.js';
@@ -225,7 +225,7 @@ const COLUMNS = 9;
 
 function documentTable(docs, stage, reload) {
 	if (docs.length === 0) {
-		return h('p', {class: 'empty'}, t('document.none', {stage: stageLabel(stage)}));
+		return h('p', {class: 'empty'}, t('document.none', {stage: stageInSentence(stage)}));
 	}
 	const body = h('tbody');
 	for (const d of docs) {

@@ -7,7 +7,7 @@ import {h, uid} from '../dom.js';
 import {t} from '../i18n.js';
 import {upload, uploadPaths, ApiError} from '../api.js';
 import {errorMessage, tooLargeMessage} from '../errors.js';
-import {fmtSize, classificationLabel, docTypeLabel, sourceLabel, stageLabel} from '../format.js';
+import {fmtSize, classificationLabel, docTypeLabel, sourceLabel, stageInSentence} from '../format.js';
 import {state, allowedClassifications, documentTypes, uploadLimit} from '../state.js';
 import {inputField, selectField, radioField, checkFields, byteLength} from '../forms.js';
 
@@ -309,8 +309,8 @@ export function stageUploadForm(meeting, stage, onUploaded) {
 
 	const form = h('form', {class: 'form upload-form', novalidate: true, 'aria-labelledby': headingId},
 		dropzone, fileList, filesError,
-		h('div', {class: 'grid-2'}, typeField.wrap, otherField.wrap, titleField.wrap, classField.wrap),
-		sourceField.wrap,
+		h('div', {class: 'grid-2'}, typeField.wrap, otherField.wrap, titleField.wrap, classField.wrap,
+			sourceField.wrap),
 		alih,
 		formAlert,
 		h('div', {class: 'actions'}, submit));
@@ -367,7 +367,7 @@ export function stageUploadForm(meeting, stage, onUploaded) {
 
 	renderFileList();
 	const element = h('section', {class: 'upload-section', 'aria-labelledby': headingId},
-		h('h3', {id: headingId}, t('upload.title', {stage: stageLabel(stage)})),
+		h('h3', {id: headingId}, t('upload.title', {stage: stageInSentence(stage)})),
 		form,
 		summary,
 		results);
