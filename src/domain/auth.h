@@ -31,17 +31,21 @@ struct auth_session {
 
 /* Checks USERNAME/PASSWORD, applying the throttle (LIMIT_LOGIN_FAILS_* within
  * LIMIT_LOGIN_WINDOW_SECONDS, per account and per ADDRESS) before the password is even hashed.
- * On success creates a session (*out) and audits "login"; on failure records the failure and
- * audits "login.fail". Returns ST_OK, ST_UNAUTH (wrong name, wrong password or disabled, alike),
- * ST_THROTTLED (*retry_after_out seconds), or an I/O status. */
+ * Each attempt let through is recorded as a failure (in the transaction that counted the earlier
+ * ones, so parallel guesses cannot exceed the limit) before the password is checked; a success
+ * clears the account's failures, creates a session (*out) and audits "login"; a failure audits
+ * "login.fail". A USERNAME that no account can have (users_username_valid) is refused at once,
+ * unrecorded. Returns ST_OK, ST_UNAUTH (wrong name, wrong password or disabled, alike),
+ * ST_THROTTLED (*retry_after_out seconds, ≥ 1; RETRY_AFTER_OUT may be NULL), or an I/O status. */
 enum status auth_login(struct db_conn *c, struct audit *a, const char *username,
 		       const char *password, const char *address, struct auth_session *out,
 		       int64_t *retry_after_out);
-/* Looks up the session of a cookie TOKEN: ST_UNAUTH when unknown, idle longer than
- * LIMIT_SESSION_IDLE_SECONDS, older than LIMIT_SESSION_MAX_SECONDS, or its user disabled. Updates
- * last_seen at most once a minute. Fills OUT (token copied, csrf, user with roles). */
+/* Looks up the session of a cookie TOKEN: ST_UNAUTH when not 64 lower-case hex digits, unknown,
+ * idle longer than LIMIT_SESSION_IDLE_SECONDS, older than LIMIT_SESSION_MAX_SECONDS, or its user
+ * disabled (an ended session is deleted). Updates last_seen at most once a minute; a failure to
+ * do so is logged, not returned. Fills OUT (token copied, csrf, user with roles); zeroed on error. */
 enum status auth_session_get(struct db_conn *c, const char *token, struct auth_session *out);
-/* Ends the session of TOKEN (audited as "logout"). */
+/* Ends session S (audited as "logout"; an already ended one is ST_OK and not audited). */
 enum status auth_logout(struct db_conn *c, struct audit *a, const struct auth_session *s,
 			const char *address);
 /* Constant-time comparison of the CSRF header value (GIVEN, GIVEN_LEN bytes) with the session's. */

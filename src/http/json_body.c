@@ -61,7 +61,7 @@ enum status json_body_parse(const char *p, size_t n, json_t **out, char *err, si
 
 	*out = NULL;
 	set_err(err, errlen, "%s", "");
-	if (n > LIMIT_JSON_BODY_BYTES) {
+	if (n > (size_t)LIMIT_JSON_BODY_BYTES) {
 		st = ST_TOO_LARGE;
 		set_err(err, errlen, "body larger than %d bytes", LIMIT_JSON_BODY_BYTES);
 		goto out;
@@ -236,7 +236,7 @@ enum status json_check_keys(json_t *obj, const char *const *allowed, char *err, 
 		if (!known) {
 			size_t shown = len > JSON_ERR_KEY_BYTES ? JSON_ERR_KEY_BYTES : len;
 			set_err(err, errlen, "field '%.*s%s': unknown field", (int)shown, key,
-			        len > shown ? "..." : "");
+			        len > JSON_ERR_KEY_BYTES ? "..." : "");
 			return ST_INVALID;
 		}
 	}

@@ -555,6 +555,10 @@ int server_run(struct app *app, const struct server_config *cfg)
 	sigaddset(&sigs, SIGTERM);
 	pthread_sigmask(SIG_BLOCK, &sigs, NULL);
 	signal(SIGPIPE, SIG_IGN);
+	if (router_check_table(api_routes, api_routes_count) != ST_OK) {
+		log_error("serve: the route table is inconsistent");
+		return 1;
+	}
 	struct sockaddr_storage ss;
 	memset(&ss, 0, sizeof ss);
 	socklen_t sslen;

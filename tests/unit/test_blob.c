@@ -15,6 +15,7 @@
 #include <fcntl.h>
 #include <ftw.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -446,6 +447,39 @@ static void test_sweep_on_open(void **state)
 	blob_store_free(other);
 }
 
+/* A process killed in the middle of an upload leaves a temp file and no blob; the next open
+ * removes it (the kernel dropped the dead writer's lock). */
+static void test_killed_writer_swept(void **state)
+{
+	struct fixture *f = *state;
+	unsigned char data[8192];
+	fill(data, sizeof data, 5);
+	fflush(NULL);
+	pid_t pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		struct blob_writer *w = NULL;
+		if (blob_writer_begin(f->bs, sizeof data, &w) == ST_OK &&
+		    blob_writer_write(w, data, sizeof data / 2) == ST_OK)
+			raise(SIGKILL);
+		_exit(1);
+	}
+	int status = 0;
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFSIGNALED(status));
+	assert_int_equal(WTERMSIG(status), SIGKILL);
+	assert_int_equal(blob_tmp_count(f->bs), 1);
+	assert_int_equal(blob_count(f->bs), 0);
+
+	struct blob_store *bs = NULL;
+	int swept = -1;
+	assert_int_equal(blob_store_open(f->dir, &bs, &swept), ST_OK);
+	assert_int_equal(swept, 1);
+	assert_int_equal(blob_tmp_count(bs), 0);
+	assert_int_equal(blob_count(bs), 0);
+	blob_store_free(bs);
+}
+
 static void test_open_refuses_bad_dir(void **state)
 {
 	struct fixture *f = *state;
@@ -756,6 +790,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test_setup_teardown(test_not_found_and_remove, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_bad_sha_refused, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_sweep_on_open, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_killed_writer_swept, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_open_refuses_bad_dir, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_open_creates_nested, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_foreach, setup, teardown),

@@ -98,7 +98,7 @@ function progressItem(file) {
 }
 
 function uploadErrorText(err, fieldLabels) {
-	if (err instanceof ApiError && err.field && fieldLabels[err.field]) {
+	if (err instanceof ApiError && err.field && err.field !== 'file' && fieldLabels[err.field]) {
 		return `${fieldLabels[err.field]}: ${errorMessage(err)}`;
 	}
 	return errorMessage(err);
