@@ -71,6 +71,38 @@ class DiskFullTests(h.SidangTestCase):
         self.assertEqual(r.returncode, 0, r.describe())
 
 
+class FsyncFailureTests(h.SidangTestCase):
+    def test_failing_fsync_stores_nothing(self):
+        """SIDANG_FAULT_FSYNC=N (src/util/fsio.h): the Nth fsync fails with EIO. An upload
+        whose fsync fails must store nothing and answer an error, never a 201."""
+        data = self.new_data()
+        user = data.add_user()
+        setup = self.start_server(data)
+        m = self.create_meeting(self.login(setup, user))
+        setup.stop()
+        failed = 0
+        for nth in (1, 2, 3, 4):
+            with self.subTest(fsync=nth):
+                server = self.start_server(data, env={"SIDANG_FAULT_FSYNC": str(nth)})
+                c = self.login(server, user)
+                before, blobs = data.counts(), data.blob_files()
+                pdf = h.pdf_bytes(64 * KiB)
+                r = c.upload(m["id"], pdf)
+                if r.status == 201:
+                    got = c.get("/api/documents/%d/content" % r.json()["id"])
+                    self.assertEqual(got.body, pdf)
+                else:
+                    failed += 1
+                    self.assertError(r, (500, 507))
+                    self.assertNothingStored(data, before, blobs, "by an upload whose fsync "
+                                             "failed")
+                    # the next upload (no more faults) works
+                    self.upload_ok(c, m["id"])
+                self.assertEqual(data.stray_blob_files(), [])
+                server.stop()
+        self.assertGreater(failed, 0, "SIDANG_FAULT_FSYNC never made an upload fail")
+
+
 class KillTests(h.SidangTestCase):
     def test_kill_9_mid_upload_leaves_nothing(self):
         data = self.new_data()

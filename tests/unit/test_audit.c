@@ -68,11 +68,12 @@ static int teardown(void **state)
 	return 0;
 }
 
-/* Appends entries FIRST..FIRST+N-1 with detail {"i":k,"note":"entry"}, each in its own
- * transaction. */
+/* Appends entries FIRST..FIRST+N-1 with detail {"i":k,"note":"entry"} in one transaction (one
+ * fsync; test_threads_append_without_gaps has a transaction per entry). */
 static void append_n(struct fixture *f, int first, int n)
 {
 	struct db_conn *c = db_acquire(f->db);
+	assert_int_equal(db_begin(c), ST_OK);
 	for (int k = first; k < first + n; k++) {
 		json_t *d = json_pack("{s:i,s:s}", "i", k, "note", "entry");
 		char id[32];
@@ -81,12 +82,11 @@ static void append_n(struct fixture *f, int first, int n)
 					 .action = "document.view", .object_type = "document",
 					 .object_id = id, .detail = d};
 		int64_t seq = 0;
-		assert_int_equal(db_begin(c), ST_OK);
 		assert_int_equal(audit_append(f->a, c, &ev, &seq), ST_OK);
-		assert_int_equal(db_commit(c), ST_OK);
 		assert_int_equal(seq, k);
 		json_decref(d);
 	}
+	assert_int_equal(db_commit(c), ST_OK);
 	db_release(f->db, c);
 }
 
