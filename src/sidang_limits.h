@@ -75,6 +75,8 @@
 #define LIMIT_IO_CHUNK (64 * 1024)
 /* An audit checkpoint is signed every this many entries. */
 #define LIMIT_AUDIT_CHECKPOINT_EVERY 64
+/* ... and at least every this many seconds while serving, so the unsigned tail stays short. */
+#define LIMIT_AUDIT_CHECKPOINT_SECONDS 300
 /* Config file size. */
 #define LIMIT_CONFIG_BYTES (64 * 1024)
 

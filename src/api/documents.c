@@ -100,6 +100,11 @@ static enum status part_begin(struct req *r, struct slice name, struct slice fil
 			http_reply_error(r, 400, "validation_failed", "field 'file': not a file", "file");
 			return ST_INVALID;
 		}
+		if (filename.len > LIMIT_FILENAME_BYTES) {
+			http_reply_error(r, 400, "validation_failed",
+					 "field 'file': the file name is longer than 255 bytes", "file");
+			return ST_INVALID;
+		}
 		filename_sanitize(filename, u->filename, sizeof u->filename);
 		enum status st = blob_writer_begin(r->app->blobs, r->app->max_upload, &u->w);
 		if (st != ST_OK) {
@@ -421,10 +426,10 @@ void api_documents_content(struct req *r)
 	snprintf(etag, sizeof etag, "\"%s\"", v.sha256);
 	http_reply_header(r, "ETag", etag);
 	http_reply_header(r, "Cache-Control", "private, no-store");
-	/* Content is never run as a page of ours: inline PDFs and images may be framed by the UI,
-	 * everything else is sandboxed. */
+	/* Content is never run as a page of ours: always sandboxed (a unique origin, no scripts),
+	 * and only inline PDFs and images may be framed by the UI. */
 	http_reply_header(r, "Content-Security-Policy",
-			  inl ? "default-src 'none'; img-src 'self'; style-src 'unsafe-inline'; "
+			  inl ? "sandbox; default-src 'none'; img-src 'self'; style-src 'unsafe-inline'; "
 				"frame-ancestors 'self'"
 			      : "sandbox; default-src 'none'; frame-ancestors 'none'");
 }

@@ -136,6 +136,18 @@ static bool load_config(struct settings *s, const char *path)
 	return ok;
 }
 
+/* Signs a checkpoint at the end of the audit trail now and then, so the unsigned tail (entries
+ * after the last checkpoint, which a database writer without the key could rewrite) stays short. */
+static void checkpoint_tick(void *ctx)
+{
+	struct instance *inst = ctx;
+	struct db_conn *c = db_acquire(inst->db);
+	enum status st = audit_checkpoint(inst->audit, c);
+	db_release(inst->db, c);
+	if (st != ST_OK)
+		log_warn("audit: periodic checkpoint failed: %s", status_name(st));
+}
+
 int cmd_serve(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -201,7 +213,7 @@ int cmd_serve(int argc, char **argv)
 	struct app app = {inst.db, inst.blobs, inst.audit, s.max_upload, s.secure_cookies};
 	struct server_config cfg = {s.addr, (uint16_t)s.port, (unsigned)s.max_conn,
 				    (unsigned)s.max_conn_ip, (unsigned)s.timeout};
-	int rc = server_run(&app, &cfg);
+	int rc = server_run(&app, &cfg, checkpoint_tick, &inst, LIMIT_AUDIT_CHECKPOINT_SECONDS);
 	if (rc == 0) {
 		/* Seal the trail at shutdown so its end is covered by a signature. */
 		struct db_conn *c = db_acquire(inst.db);

@@ -64,6 +64,15 @@ enum status instance_open(const char *dir, bool migrate, unsigned pool, struct i
 		cli_error("cannot load the audit signing key '%s': %s", keypath, status_name(st));
 		goto fail;
 	}
+	/* A key that is not the instance's would sign checkpoints that verify rejects. */
+	struct db_conn *c = db_acquire(out->db);
+	st = audit_check_key(out->audit, c);
+	db_release(out->db, c);
+	if (st != ST_OK) {
+		cli_error("the audit key '%s' is not the one this database records (%s)", keypath,
+			  st == ST_CONFLICT ? "another key is recorded" : "no key is recorded");
+		goto fail;
+	}
 	return ST_OK;
 fail:
 	instance_close(out);

@@ -216,6 +216,7 @@ enum status documents_create(struct db_conn *c, struct audit *a, const struct us
 		if ((st = db_prepare(c, SQL_MEETING_GET, &s)) != ST_OK)
 			goto out;
 		db_bind_int(s, 1, meeting_id);
+		db_bind_int(s, 2, acl_read_ceiling(u));
 		bool row;
 		st = db_step(s, &row);
 		if (st == ST_OK && !row)

@@ -109,14 +109,15 @@ static void read_row(struct db_stmt *s, struct meeting *m)
 	m->document_count = db_col_int(s, 10);
 }
 
-/* Loads a meeting without any access check. */
-static enum status load(struct db_conn *c, int64_t id, struct meeting *out)
+/* Loads a meeting without any access check; its document count is of those U may read. */
+static enum status load(struct db_conn *c, const struct user *u, int64_t id, struct meeting *out)
 {
 	struct db_stmt *s;
 	enum status st = db_prepare(c, SQL_MEETING_GET, &s);
 	if (st != ST_OK)
 		return st;
 	db_bind_int(s, 1, id);
+	db_bind_int(s, 2, acl_read_ceiling(u));
 	bool row;
 	st = db_step(s, &row);
 	if (st == ST_OK && !row)
@@ -201,7 +202,7 @@ enum status meetings_create(struct db_conn *c, struct audit *a, const struct use
 	struct audit_event ev = {u->id, u->username, address, "meeting.create", "meeting", ids, detail};
 	if ((st = audit_append(a, c, &ev, NULL)) != ST_OK)
 		goto out;
-	if ((st = load(c, id, out)) != ST_OK)
+	if ((st = load(c, u, id, out)) != ST_OK)
 		goto out;
 	st = db_commit(c);
 out:
@@ -214,7 +215,7 @@ out:
 enum status meetings_get(struct db_conn *c, struct audit *a, const struct user *u,
 			 const char *address, int64_t id, struct meeting *out)
 {
-	enum status st = load(c, id, out);
+	enum status st = load(c, u, id, out);
 	if (st == ST_NOT_FOUND)
 		return st;
 	if (st != ST_OK)
@@ -237,7 +238,7 @@ enum status meetings_update(struct db_conn *c, struct audit *a, const struct use
 	if ((st = db_begin(c)) != ST_OK)
 		return st;
 	struct meeting cur;
-	if ((st = load(c, id, &cur)) != ST_OK)
+	if ((st = load(c, u, id, &cur)) != ST_OK)
 		goto out;
 	if (acl_meeting(u, ACL_WRITE, cur.classification) != ACL_ALLOW) {
 		db_rollback(c);
@@ -272,7 +273,7 @@ enum status meetings_update(struct db_conn *c, struct audit *a, const struct use
 	struct audit_event ev = {u->id, u->username, address, "meeting.update", "meeting", ids, detail};
 	if ((st = audit_append(a, c, &ev, NULL)) != ST_OK)
 		goto out;
-	if ((st = load(c, id, out)) != ST_OK)
+	if ((st = load(c, u, id, out)) != ST_OK)
 		goto out;
 	st = db_commit(c);
 out:

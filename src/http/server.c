@@ -21,6 +21,7 @@
 #include <strings.h>
 #include <pthread.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "http/assets.h"
@@ -546,7 +547,8 @@ static void on_mhd_log(void *cls, const char *fmt, va_list ap)
 	log_warn("http: %s", line);
 }
 
-int server_run(struct app *app, const struct server_config *cfg)
+int server_run(struct app *app, const struct server_config *cfg, void (*tick)(void *ctx),
+	       void *ctx, unsigned tick_seconds)
 {
 	/* The server threads inherit this mask, so SIGINT/SIGTERM reach only sigwait below. */
 	sigset_t sigs;
@@ -609,8 +611,15 @@ int server_run(struct app *app, const struct server_config *cfg)
 	else
 		printf("sidang: listening on http://%s:%u\n", cfg->addr, port);
 	fflush(stdout);
-	int sig = 0;
-	sigwait(&sigs, &sig);
+	int sig;
+	for (;;) {
+		struct timespec ts = {tick_seconds ? (time_t)tick_seconds : 3600, 0};
+		sig = sigtimedwait(&sigs, NULL, &ts);
+		if (sig == SIGINT || sig == SIGTERM)
+			break;
+		if (sig < 0 && errno == EAGAIN && tick)
+			tick(ctx);
+	}
 	log_info("serve: stopping on signal %d", sig);
 	MHD_stop_daemon(d);
 	return 0;

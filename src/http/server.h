@@ -22,7 +22,9 @@ extern const struct route api_routes[];
 extern const size_t api_routes_count;
 
 /* Serves until SIGINT or SIGTERM. Prints "sidang: listening on http://ADDR:PORT" on standard
- * output once listening. Returns 0, or 1 when the server could not start. */
-int server_run(struct app *app, const struct server_config *cfg);
+ * output once listening. Calls TICK(CTX) (may be NULL) every TICK_SECONDS while serving.
+ * Returns 0, or 1 when the server could not start. */
+int server_run(struct app *app, const struct server_config *cfg, void (*tick)(void *ctx),
+	       void *ctx, unsigned tick_seconds);
 
 #endif

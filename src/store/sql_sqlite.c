@@ -175,17 +175,20 @@ static const char *const texts[SQL__COUNT] = {
 			       " created_by, created_at, updated_at)"
 			       " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?8)",
 	/* id, title, number, date, place, chair, classification, created_by (username),
-	 * created_at, updated_at, document_count */
+	 * created_at, updated_at, document_count (of documents at or below ?2, the reader's
+	 * ceiling, so the count never reveals what the reader may not see) */
 	[SQL_MEETING_GET] = "SELECT m.id, m.title, m.number, m.date, m.place, m.chair, m.classification,"
 			    " u.username, m.created_at, m.updated_at,"
-			    " (SELECT count(*) FROM documents d WHERE d.meeting_id = m.id)"
+			    " (SELECT count(*) FROM documents d WHERE d.meeting_id = m.id"
+			    "  AND d.classification <= ?2)"
 			    " FROM meetings m JOIN users u ON u.id = m.created_by WHERE m.id = ?1",
 	[SQL_MEETING_UPDATE] = "UPDATE meetings SET title = ?2, number = ?3, date = ?4, place = ?5,"
 			       " chair = ?6, classification = ?7, updated_at = ?8 WHERE id = ?1",
 	/* as SQL_MEETING_GET; ?1 = the reader's clearance, ?2 limit, ?3 offset */
 	[SQL_MEETING_LIST] = "SELECT m.id, m.title, m.number, m.date, m.place, m.chair, m.classification,"
 			     " u.username, m.created_at, m.updated_at,"
-			     " (SELECT count(*) FROM documents d WHERE d.meeting_id = m.id)"
+			     " (SELECT count(*) FROM documents d WHERE d.meeting_id = m.id"
+			     "  AND d.classification <= ?1)"
 			     " FROM meetings m JOIN users u ON u.id = m.created_by"
 			     " WHERE m.classification <= ?1 ORDER BY m.date DESC, m.id DESC LIMIT ?2 OFFSET ?3",
 	[SQL_MEETING_COUNT] = "SELECT count(*) FROM meetings WHERE classification <= ?1",

@@ -108,14 +108,17 @@ def _cleanup_at_exit():
 atexit.register(_cleanup_at_exit)
 
 
+try:  # resolved here, not in the forked child, where loading a library could deadlock
+    _prctl = ctypes.CDLL(None, use_errno=True).prctl
+except (OSError, AttributeError):
+    _prctl = None
+
+
 def _child_setup():
     # Die with the test process even if it is SIGKILLed (e.g. by a CTest timeout).
-    try:
-        libc = ctypes.CDLL(None, use_errno=True)
+    if _prctl is not None:
         PR_SET_PDEATHSIG = 1
-        libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
-    except Exception:
-        pass
+        _prctl(PR_SET_PDEATHSIG, int(signal.SIGKILL), 0, 0, 0)
 
 
 def mount_tmpfs(path, size="12m"):

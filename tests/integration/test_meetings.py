@@ -207,11 +207,19 @@ class MeetingTests(h.SidangTestCase):
                 self.assertError(self.c.post("/api/meetings", v), 400)
 
     def test_json_deeper_than_8_400(self):
-        deep = "x"
-        for _ in range(10):
-            deep = [deep]
-        r = self.c.post("/api/meetings", h.meeting_body(title=deep))
-        self.assertError(r, 400)
+        def nested(depth):  # the body object is level 1, each array one more
+            v = "x"
+            for _ in range(depth - 1):
+                v = [v]
+            return h.meeting_body(title=v)
+        # depth 9: refused by the parser, before any field is looked at
+        r = self.c.post("/api/meetings", nested(9))
+        self.assertError(r, 400, ("invalid_json", "bad_request"))
+        r = self.c.post("/api/meetings", nested(40))
+        self.assertError(r, 400, ("invalid_json", "bad_request"))
+        # depth 8 is within the limit: parsed, then refused only because title is no string
+        r = self.c.post("/api/meetings", nested(8))
+        self.assertError(r, 400, "validation_failed", "title")
         # A very deep body must not crash the parser (stack) either.
         raw = b'{"title": ' + b"[" * 30000 + b"]" * 30000 + b"}"  # under 64 KiB
         r = self.c.raw("POST", "/api/meetings", raw, {"Content-Type": "application/json"})
