@@ -58,6 +58,8 @@ CLI_TIMEOUT = 60.0
 KiB = 1024
 MiB = 1024 * 1024
 
+SANITIZER_RE = re.compile(r"ERROR: AddressSanitizer|ERROR: LeakSanitizer|runtime error:|"
+                          r"WARNING: ThreadSanitizer|AddressSanitizer:DEADLYSIGNAL")
 LISTEN_RE = re.compile(r"sidang: listening on http://([^\s/]+):(\d+)")
 ISO_TIME_RE = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$")
 
@@ -124,9 +126,12 @@ def _child_setup():
 def mount_tmpfs(path, size="12m"):
     """Mounts a tmpfs of SIZE on PATH (root only). Returns (ok, message)."""
     os.makedirs(path, exist_ok=True)
-    p = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=%s,mode=0755" % size, "tmpfs", path],
-                       stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL,
-                       timeout=30)
+    try:
+        p = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=%s,mode=0755" % size, "tmpfs",
+                            path], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                           stdin=subprocess.DEVNULL, timeout=30)
+    except (OSError, subprocess.TimeoutExpired) as e:
+        return False, repr(e)
     if p.returncode != 0:
         return False, p.stderr.decode("utf-8", "replace").strip()
     _mounts.append(path)
@@ -309,6 +314,7 @@ class Server:
         self.stdout_lines = []
         self.log_path = None
         self.log_text = ""
+        self.killed_on_purpose = False
 
     def start(self, timeout=SERVER_START_TIMEOUT):
         require_binary()
@@ -374,6 +380,27 @@ class Server:
     def alive(self):
         return self.proc is not None and self.proc.poll() is None
 
+    def sanitizer_reports(self):
+        self._collect_log()
+        return SANITIZER_RE.findall(self.log_text)
+
+    def check_clean_exit(self):
+        """Stops the server if it still runs; raises unless it exited 0 on SIGTERM (a server
+        killed on purpose is exempt) and its log holds no sanitizer report."""
+        if self.proc is None:
+            return
+        if self.alive():
+            self.stop()
+        problems = []
+        if not self.killed_on_purpose and self.proc.returncode != 0:
+            problems.append("exit status %s after SIGTERM (docs/cli.md: stops cleanly)"
+                            % self.proc.returncode)
+        if self.sanitizer_reports():
+            problems.append("sanitizer report in its log")
+        if problems:
+            raise AssertionError("server %s: %s\n%s" % (" ".join(self.args), "; ".join(problems),
+                                                         self.describe()))
+
     def stop(self, timeout=15.0):
         """SIGTERM, then SIGKILL if it does not exit within TIMEOUT. Returns the exit status."""
         if self.proc is None:
@@ -391,6 +418,7 @@ class Server:
         """SIGKILL (kill -9). Returns the exit status."""
         if self.proc is None:
             return None
+        self.killed_on_purpose = True
         if self.proc.poll() is None:
             self.proc.send_signal(signal.SIGKILL)
             self.proc.wait(timeout=30)
@@ -1025,7 +1053,7 @@ class SidangTestCase(unittest.TestCase):
         data = DataDir()
         server = Server(data, args, env).start()
         cls.addClassCleanup(remove_tempdir, os.path.dirname(data.path))
-        cls.addClassCleanup(server.stop)
+        cls.addClassCleanup(server.check_clean_exit)
         return data, server
 
     def new_data(self, path=None):
@@ -1036,8 +1064,10 @@ class SidangTestCase(unittest.TestCase):
         return data
 
     def start_server(self, data, args=(), env=None):
+        """Starts a server for this test; at the end it is stopped with SIGTERM and must exit 0
+        with a clean log (unless the test killed it on purpose)."""
         server = Server(data, args, env).start()
-        self.addCleanup(server.kill)
+        self.addCleanup(server.check_clean_exit)
         return server
 
     def login(self, server, username, password=PASSWORD):

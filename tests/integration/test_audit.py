@@ -115,6 +115,77 @@ class AuditChainTests(h.SidangTestCase):
         self.assertIn("broken", r.output)
 
 
+class AuditKeyTests(h.SidangTestCase):
+    """The Ed25519 key: checkpoints at shutdown, verify --public-key, a foreign key refused."""
+
+    def setUp(self):
+        self.data = self.new_data()
+        self.user = self.data.add_user()
+        server = self.start_server(self.data)
+        c = self.login(server, self.user)
+        self.create_meeting(c)
+        rc = server.stop()
+        self.assertEqual(rc, 0, server.describe())
+
+    def public_key(self, data):
+        rows = data.query("SELECT value FROM settings WHERE key = 'audit_public_key'")
+        self.assertEqual(len(rows), 1, "no audit_public_key in settings")
+        self.assertRegex(rows[0][0], r"^[0-9a-f]{64}$")
+        return rows[0][0]
+
+    def test_checkpoint_at_shutdown(self):
+        last = self.data.query("SELECT max(seq) FROM audit_log")[0][0]
+        cp = self.data.query("SELECT max(seq) FROM audit_checkpoints")[0][0]
+        self.assertEqual(cp, last, "no checkpoint at the end of the chain after shutdown")
+        r = self.data.cli("audit", "verify")
+        self.assertEqual(r.returncode, 0, r.describe())
+        m = OK_RE.search(r.stdout)
+        self.assertIsNotNone(m, r.describe())
+        self.assertGreaterEqual(int(m.group(2)), 1)
+
+    def test_verify_against_kept_public_key(self):
+        pk = self.public_key(self.data)
+        r = self.data.cli("audit", "verify", "--public-key", pk)
+        self.assertEqual(r.returncode, 0, r.describe())
+        other = self.public_key(self.new_data())
+        self.assertNotEqual(other, pk)
+        r = self.data.cli("audit", "verify", "--public-key", other)
+        self.assertEqual(r.returncode, 1, r.describe())
+        self.assertNotIn("audit chain ok", r.output)
+        for bad in ("xyz", pk[:-2], pk + "00"):
+            with self.subTest(key=bad):
+                r = self.data.cli("audit", "verify", "--public-key", bad)
+                self.assertIn(r.returncode, (1, 2), r.describe())
+                self.assertTrue(r.stderr.strip(), r.describe())
+
+    def test_swapped_recorded_key_detected(self):
+        # An attacker with the database swaps the recorded public key for one of theirs.
+        other = self.public_key(self.new_data())
+        con = self.data.db_rw()
+        try:
+            con.execute("UPDATE settings SET value = ? WHERE key = 'audit_public_key'", (other,))
+            con.commit()
+        finally:
+            con.close()
+        r = self.data.cli("audit", "verify")
+        self.assertEqual(r.returncode, 1, r.describe())
+        self.assertNotIn("audit chain ok", r.output)
+
+    def test_serve_refuses_foreign_key_file(self):
+        other = self.new_data()
+        key = os.path.join(self.data.path, "keys", "audit.key")
+        with open(os.path.join(other.path, "keys", "audit.key"), "rb") as f:
+            foreign = f.read()
+        with open(key, "wb") as f:
+            f.write(foreign)
+        os.chmod(key, 0o600)
+        r = h.cli(["serve", "--port", "0", "--addr", "127.0.0.1", "--data", self.data.path],
+                  timeout=20)
+        self.assertNotEqual(r.returncode, 0, r.describe())
+        self.assertNotIn("listening", r.stdout)
+        self.assertIn("key", r.stderr.lower())
+
+
 class AuditContentTests(h.SidangTestCase):
     @classmethod
     def setUpClass(cls):

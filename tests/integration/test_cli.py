@@ -11,7 +11,8 @@ from harness import PASSWORD  # noqa: E402
 
 SUBCOMMANDS_WITH_HELP = [
     [], ["init"], ["serve"], ["user"], ["user", "add"], ["user", "list"], ["user", "disable"],
-    ["user", "passwd"], ["user", "grant-role"], ["user", "revoke-role"], ["audit"],
+    ["user", "enable"], ["user", "passwd"], ["user", "grant-role"], ["user", "revoke-role"],
+    ["audit"],
     ["audit", "verify"],
 ]
 
@@ -186,6 +187,7 @@ class CliTests(h.SidangTestCase):
 
     def test_commands_on_unknown_user_fail(self):
         for args in (["user", "passwd", "tidak-ada"], ["user", "disable", "tidak-ada"],
+                     ["user", "enable", "tidak-ada"],
                      ["user", "grant-role", "tidak-ada", "reader"],
                      ["user", "revoke-role", "tidak-ada", "reader"]):
             with self.subTest(args=args):
@@ -210,11 +212,17 @@ class CliTests(h.SidangTestCase):
         c = self.login(self.server, name)
         self.assertEqual(c.get("/api/me").json()["user"]["roles"], ["reader"])
 
-    def test_disable(self):
+    def test_disable_and_enable(self):
         name = self.data.add_user()
         r = self.data.cli("user", "disable", name)
         self.assertEqual(r.returncode, 0, r.describe())
         self.assertError(h.Client(self.server).login(name), 401, "invalid_credentials")
+        r = self.data.cli("user", "enable", name)
+        self.assertEqual(r.returncode, 0, r.describe())
+        self.assertEqual(h.Client(self.server).login(name).status, 200)
+        listing = [ln for ln in self.data.cli("user", "list").stdout.splitlines() if name in ln]
+        self.assertEqual(len(listing), 1)
+        self.assertNotIn("disabled", listing[0].lower())
 
     def test_cli_changes_audited(self):
         name = self.data.add_user(roles=("reader",))
