@@ -1,6 +1,7 @@
 /*
- * The one clock of Sidang. Tests move it: when the environment variable SIDANG_CLOCK_OFFSET
- * (seconds, may be negative) is set at start-up, or clock_set_offset is called, now() is shifted.
+ * The one clock of Sidang. Tests move it: SIDANG_CLOCK_OFFSET (seconds, may be negative) at
+ * start-up; SIDANG_CLOCK_FILE, a file holding an offset in seconds, re-read whenever it changes
+ * (so a test can move a running server's clock); or clock_set_offset in unit tests.
  */
 #ifndef SIDANG_UTIL_CLOCK_H
 #define SIDANG_UTIL_CLOCK_H
