@@ -39,6 +39,9 @@ void api_documents_content(struct req *r);
 void api_documents_upload_done(struct req *r);
 void api_documents_version_done(struct req *r);
 
+/* -- handlers: engine -- */
+/* -- handlers: reports -- */
+
 extern const struct upload_hooks api_document_upload_hooks;
 extern const struct upload_hooks api_version_upload_hooks;
 

@@ -17,6 +17,8 @@ static const struct endpoint
 	ep_documents_get = {api_documents_get, 0, NULL},
 	ep_documents_content = {api_documents_content, 0, NULL},
 	ep_documents_version = {api_documents_version_done, EP_MULTIPART, &api_version_upload_hooks};
+/* -- endpoints: engine -- */
+/* -- endpoints: reports -- */
 
 const struct route api_routes[] = {
 	{HTTP_GET, "/api/health", (void *)&ep_health},
@@ -33,6 +35,8 @@ const struct route api_routes[] = {
 	{HTTP_GET, "/api/documents/{id}", (void *)&ep_documents_get},
 	{HTTP_GET, "/api/documents/{id}/content", (void *)&ep_documents_content},
 	{HTTP_POST, "/api/documents/{id}/versions", (void *)&ep_documents_version},
+	/* -- routes: engine -- */
+	/* -- routes: reports -- */
 };
 
 const size_t api_routes_count = sizeof api_routes / sizeof api_routes[0];

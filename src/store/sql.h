@@ -60,6 +60,12 @@ enum sql_id {
 	/* settings (key/value: instance id, public key, ...) */
 	SQL_SETTING_GET,
 	SQL_SETTING_SET,
+	/* sop definitions (domain/sop.c) */
+	/* -- end sop -- */
+	/* engine: cases, tasks, artefacts, grants, acting (domain/engine.c) */
+	/* -- end engine -- */
+	/* compliance and notifications (domain/compliance.c) */
+	/* -- end compliance -- */
 
 	SQL__COUNT
 };

@@ -351,6 +351,15 @@ static const char *const texts[SQL__COUNT] = {
 	[SQL_SETTING_GET] = "SELECT value FROM settings WHERE key = ?1",
 	[SQL_SETTING_SET] = "INSERT INTO settings (key, value) VALUES (?1, ?2)"
 			    " ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+
+	/* sop definitions (domain/sop.c) */
+	/* -- end sop -- */
+
+	/* engine: cases, tasks, artefacts, grants, acting (domain/engine.c) */
+	/* -- end engine -- */
+
+	/* compliance and notifications (domain/compliance.c) */
+	/* -- end compliance -- */
 };
 
 const char *sql_text(enum sql_id id)
