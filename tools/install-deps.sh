@@ -2,7 +2,7 @@
 # Installs the Debian packages Sidang needs: `run` to build and serve, `test` for the test suite.
 # As root it uses apt-get; otherwise it prints the exact command to run and fails.
 set -eu
-RUN_PKGS="build-essential cmake pkg-config libmicrohttpd-dev libjansson-dev libsodium-dev libsqlite3-dev libmagic-dev libmagic-mgc"
+RUN_PKGS="build-essential cmake pkg-config libmicrohttpd-dev libjansson-dev libsodium-dev libsqlite3-dev libyaml-dev libmagic-dev libmagic-mgc"
 TEST_PKGS="$RUN_PKGS libcmocka-dev clang libclang-rt-dev python3 sqlite3 util-linux"
 case "${1:-run}" in
 	run) pkgs=$RUN_PKGS ;;

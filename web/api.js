@@ -124,7 +124,27 @@ export const api = {
 	updateMeeting: (id, fields) => request('PATCH', `/api/meetings/${encodeURIComponent(id)}`, fields),
 	documents: (meetingId) => request('GET', `/api/meetings/${encodeURIComponent(meetingId)}/documents`),
 	document: (id) => request('GET', `/api/documents/${encodeURIComponent(id)}`),
+
+	// The SOP engine (docs/api.md, "The SOP engine").
+	tasks: () => request('GET', '/api/tasks'),
+	task: (id) => request('GET', `/api/tasks/${encodeURIComponent(id)}`),
+	completeTask: (id, payload) => request('POST', `/api/tasks/${encodeURIComponent(id)}/complete`, payload),
+	meetingCase: (meetingId) => request('GET', `/api/meetings/${encodeURIComponent(meetingId)}/case`),
+	startCase: (meetingId) => request('POST', `/api/meetings/${encodeURIComponent(meetingId)}/case`),
+	sop: (versionId) => request('GET', `/api/sops/${encodeURIComponent(versionId)}`),
+	directory: (q, limit = 20) => request('GET', `/api/directory?${query({q, limit})}`),
+	notifications: () => request('GET', '/api/notifications'),
+	markNotificationRead: (id) => request('POST', `/api/notifications/${encodeURIComponent(id)}/read`),
+	compliance: (from, to) => request('GET', `/api/reports/compliance${from || to ? `?${query({from, to})}` : ''}`),
 };
+
+// 'a=1&b=x%20y' from an object, leaving out empty values.
+function query(params) {
+	return Object.entries(params)
+		.filter(([, v]) => v !== undefined && v !== null && v !== '')
+		.map(([k, v]) => `${encodeURIComponent(k)}=${encodeURIComponent(v)}`)
+		.join('&');
+}
 
 export function documentContentUrl(id, {version = null, inline = false} = {}) {
 	const q = [];

@@ -1,19 +1,27 @@
 // Sidang web UI: start-up, the header, and a small hash router.
 //   #/login                    sign in (shown for any route while signed out)
 //   #/meetings[?page=N]        meeting list and "new meeting"
-//   #/meetings/{id}[/{stage}]  one meeting: facts, documents by stage, uploads
+//   #/meetings/{id}[/{stage}]  one meeting: facts, documents by stage, uploads, SOP history
+//   #/inbox                    the user's SOP tasks (the landing page when there are any)
+//   #/tasks/{id}               one task: what came in, Mutu Baku, the step's action forms
+//   #/notifications            breach notifications, mark as read
+//   #/compliance[?from&to]     Mutu Baku compliance (karo_hph, kabag_persidangan, auditor)
 // Rules for everything under web/: no HTML strings (dom.js builds nodes, text goes in as text),
 // nothing inline (the server's CSP forbids it), every string from i18n.js. See docs/ui.md.
 
 import {h, replace} from './dom.js';
 import {t, lang, setLang, LANGUAGES} from './i18n.js';
 import {api, setCsrfToken, onUnauthenticated} from './api.js';
-import {state} from './state.js';
-import {roleName} from './format.js';
+import {state, hasBureauRole, canSeeCompliance} from './state.js';
+import {roleName, fmtNumber} from './format.js';
 import {errorMessage} from './errors.js';
 import {renderLogin} from './views/login.js';
 import {renderMeetings} from './views/meetings.js';
 import {renderMeeting} from './views/meeting.js';
+import {renderInbox, REFRESH_MS} from './views/inbox.js';
+import {renderTask} from './views/task.js';
+import {renderNotifications} from './views/notifications.js';
+import {renderCompliance} from './views/compliance.js';
 import {activeUploads, whenIdle, guardWindowDrops} from './views/upload.js';
 
 const header = document.getElementById('app-header');
@@ -25,6 +33,11 @@ let renderCount = 0;     // guards against a slow view finishing after a newer o
 let firstRender = true;  // the first view does not steal the focus from the page
 let pendingFlash = null; // a message for the next view ("meeting created")
 let loginNotice = null;  // a message for the login screen ("your session ended")
+let currentRoute = null;
+
+// The counts in the header: available tasks and unread notifications (null: not known yet).
+const counts = {tasks: null, notifications: null};
+const navEls = {}; // the header's live parts: inbox item and badge, bell and badge
 
 function parseRoute(hash) {
 	const raw = (hash || '').replace(/^#/, '');
@@ -43,6 +56,10 @@ function parseRoute(hash) {
 	if (parts[0] === 'meetings' && (parts.length === 2 || parts.length === 3)) {
 		return {name: 'meeting', id: parts[1], stage: parts[2] || null, query: q};
 	}
+	if (parts[0] === 'inbox' && parts.length === 1) return {name: 'inbox', query: q};
+	if (parts[0] === 'tasks' && parts.length === 2) return {name: 'task', id: parts[1], query: q};
+	if (parts[0] === 'notifications' && parts.length === 1) return {name: 'notifications', query: q};
+	if (parts[0] === 'compliance' && parts.length === 1) return {name: 'compliance', query: q};
 	return {name: 'notfound', query: q};
 }
 
@@ -67,7 +84,23 @@ const ctx = {
 	flash(message) {
 		pendingFlash = message;
 	},
+	setTaskCount,
+	setNotificationCount,
+	refreshCounts: () => refreshCounts(true),
 };
+
+// Where a signed-in user starts: the inbox when tasks wait, else the meetings.
+async function landing() {
+	let n = 0;
+	try {
+		const res = await api.tasks();
+		n = Array.isArray(res.items) ? res.items.length : 0;
+		setTaskCount(n);
+	} catch {
+		n = 0;
+	}
+	navigate(n > 0 ? '#/inbox' : '#/meetings', {replace: true});
+}
 
 function renderNotFound(container) {
 	container.append(h('h1', {tabindex: '-1'}, t('notFound.title')),
@@ -89,9 +122,12 @@ async function route() {
 			notice,
 			onLoggedIn(user) {
 				state.user = user;
+				counts.tasks = null;
+				counts.notifications = null;
 				renderHeader();
-				if (r.name === 'login' || r.name === 'home') navigate('#/meetings', {replace: true});
+				if (r.name === 'login' || r.name === 'home') landing();
 				else route();
+				refreshCounts(true);
 			},
 		});
 		setTitle(res.title);
@@ -100,9 +136,10 @@ async function route() {
 		return;
 	}
 	if (r.name === 'home' || r.name === 'login') {
-		navigate('#/meetings', {replace: true});
+		landing();
 		return;
 	}
+	currentRoute = r;
 
 	main.replaceChildren(view);
 	if (pendingFlash) {
@@ -113,6 +150,10 @@ async function route() {
 	try {
 		if (r.name === 'meetings') res = await renderMeetings(view, r, ctx);
 		else if (r.name === 'meeting') res = await renderMeeting(view, r, ctx);
+		else if (r.name === 'inbox') res = await renderInbox(view, r, ctx);
+		else if (r.name === 'task') res = await renderTask(view, r, ctx);
+		else if (r.name === 'notifications') res = await renderNotifications(view, r, ctx);
+		else if (r.name === 'compliance') res = await renderCompliance(view, r, ctx);
 		else res = renderNotFound(view);
 	} catch (err) {
 		console.error(err);
@@ -121,6 +162,7 @@ async function route() {
 	if (mine !== renderCount) return;
 	setTitle(res && res.title);
 	markCurrentNav(r);
+	if (r.name !== 'inbox' && r.name !== 'notifications') refreshCounts(false);
 	if (!firstRender) {
 		const target = view.querySelector('h1') || main;
 		target.focus();
@@ -128,13 +170,80 @@ async function route() {
 	firstRender = false;
 }
 
+// Which header link the route belongs to: 'page' when it is that link's own page, 'true' below it.
+const NAV_OF = {
+	meetings: ['#/meetings', 'page'], meeting: ['#/meetings', 'true'],
+	inbox: ['#/inbox', 'page'], task: ['#/inbox', 'true'],
+	notifications: ['#/notifications', 'page'], compliance: ['#/compliance', 'page'],
+};
+
 function markCurrentNav(r) {
-	for (const a of header.querySelectorAll('nav a')) {
-		const on = a.getAttribute('href') === '#/meetings' && (r.name === 'meetings' || r.name === 'meeting');
-		if (on) a.setAttribute('aria-current', r.name === 'meetings' ? 'page' : 'true');
+	const [href, kind] = NAV_OF[r.name] || [null, null];
+	for (const a of header.querySelectorAll('a[data-nav]')) {
+		if (a.getAttribute('href') === href) a.setAttribute('aria-current', kind);
 		else a.removeAttribute('aria-current');
 	}
 }
+
+// A number badge for the header: shown only above zero; the hidden words say what it counts.
+function countBadge() {
+	return {
+		visible: h('span', {class: 'nav-count', 'aria-hidden': 'true', hidden: true}),
+		spoken: h('span', {class: 'visually-hidden'}),
+	};
+}
+
+function showCount(badge, n, key) {
+	const on = Number.isFinite(n) && n > 0;
+	badge.visible.hidden = !on;
+	badge.visible.textContent = on ? fmtNumber(n) : '';
+	badge.spoken.textContent = on ? ` (${t(key, {n: fmtNumber(n)})})` : '';
+}
+
+function setTaskCount(n) {
+	counts.tasks = n;
+	if (!navEls.taskBadge) return;
+	showCount(navEls.taskBadge, n, 'nav.tasksWaiting');
+	// The inbox link is for the bureau's performers, and for anyone else who has a task now
+	// (an acting official).
+	navEls.inboxItem.hidden = !(hasBureauRole() || n > 0);
+}
+
+function setNotificationCount(n) {
+	counts.notifications = n;
+	if (!navEls.bellBadge) return;
+	showCount(navEls.bellBadge, n, 'nav.unread');
+	navEls.bell.classList.toggle('has-unread', n > 0);
+}
+
+let lastCountsAt = 0;
+// Re-reads both counts; unless FORCE, at most every 5 seconds (it runs after every page change).
+async function refreshCounts(force) {
+	if (!state.user) return;
+	const now = Date.now();
+	if (!force && now - lastCountsAt < 5000) return;
+	lastCountsAt = now;
+	const [tasks, notes] = await Promise.allSettled([api.tasks(), api.notifications()]);
+	if (!state.user) return;
+	if (tasks.status === 'fulfilled' && tasks.value) {
+		setTaskCount(Array.isArray(tasks.value.items) ? tasks.value.items.length : 0);
+	}
+	if (notes.status === 'fulfilled' && notes.value) {
+		const items = Array.isArray(notes.value.items) ? notes.value.items : [];
+		setNotificationCount(Number.isFinite(notes.value.unread) ? notes.value.unread : items.filter((x) => !x.read_at).length);
+	}
+}
+
+// Every 30 seconds while the page is visible (the inbox and the notifications page keep their
+// own counts fresh while they are shown).
+setInterval(() => {
+	if (document.visibilityState !== 'visible' || !state.user) return;
+	if (currentRoute && (currentRoute.name === 'inbox' || currentRoute.name === 'notifications')) return;
+	refreshCounts(true);
+}, REFRESH_MS);
+document.addEventListener('visibilitychange', () => {
+	if (document.visibilityState === 'visible') refreshCounts(false);
+});
 
 function languageSwitch() {
 	const id = 'lang-select';
@@ -151,7 +260,7 @@ function languageSwitch() {
 
 function renderHeader() {
 	const u = state.user;
-	const brand = h('a', {class: 'brand', href: u ? '#/meetings' : '#/login'},
+	const brand = h('a', {class: 'brand', href: u ? '#/' : '#/login'},
 		h('span', {class: 'brand-name'}, t('app.name')),
 		h('span', {class: 'brand-tagline'}, t('app.tagline')));
 	const right = h('div', {class: 'header-tools'});
@@ -159,7 +268,13 @@ function renderHeader() {
 		const roles = (u.roles || []).map(roleName).join(', ');
 		const logout = h('button', {type: 'button', class: 'button button-header'}, t('header.logout'));
 		logout.addEventListener('click', doLogout);
+		navEls.bellBadge = countBadge();
+		navEls.bell = h('a', {class: 'header-bell', href: '#/notifications', dataset: {nav: '1'}},
+			h('span', {class: 'bell-icon', 'aria-hidden': 'true'}),
+			h('span', {class: 'bell-label'}, t('nav.notifications')),
+			navEls.bellBadge.visible, navEls.bellBadge.spoken);
 		right.append(
+			navEls.bell,
 			h('div', {class: 'user'},
 				h('span', {class: 'user-name'}, u.display_name || u.username),
 				roles ? h('span', {class: 'user-roles'},
@@ -169,11 +284,25 @@ function renderHeader() {
 	} else {
 		right.append(languageSwitch());
 	}
-	const nav = u
-		? h('nav', {class: 'main-nav', 'aria-label': t('nav.main')},
-			h('ul', null, h('li', null, h('a', {href: '#/meetings'}, t('nav.meetings')))))
-		: null;
+	let nav = null;
+	if (u) {
+		navEls.taskBadge = countBadge();
+		navEls.inboxItem = h('li', {hidden: !hasBureauRole()},
+			h('a', {href: '#/inbox', dataset: {nav: '1'}}, t('nav.inbox'), navEls.taskBadge.visible, navEls.taskBadge.spoken));
+		nav = h('nav', {class: 'main-nav', 'aria-label': t('nav.main')},
+			h('ul', null,
+				navEls.inboxItem,
+				h('li', null, h('a', {href: '#/meetings', dataset: {nav: '1'}}, t('nav.meetings'))),
+				canSeeCompliance() ? h('li', null, h('a', {href: '#/compliance', dataset: {nav: '1'}}, t('nav.compliance'))) : null));
+	} else {
+		for (const k of Object.keys(navEls)) delete navEls[k];
+	}
 	replace(header, h('div', {class: 'header-inner'}, brand, right), nav);
+	if (u) {
+		setTaskCount(counts.tasks);
+		setNotificationCount(counts.notifications);
+		if (currentRoute) markCurrentNav(currentRoute);
+	}
 	skipLink.textContent = t('nav.skip');
 	footer.replaceChildren(h('p', null, t('app.footer')));
 }
@@ -233,6 +362,7 @@ async function start() {
 		state.user = null;
 	}
 	renderHeader();
+	if (state.user) refreshCounts(true);
 	route();
 }
 

@@ -41,3 +41,13 @@ export function errorMessage(err) {
 	default: return t('error.status', {status: err.status});
 	}
 }
+
+// The refusals of POST /api/tasks/{id}/complete, in the words the officials know.
+export function taskErrorMessage(err) {
+	if (err instanceof ApiError) {
+		if (err.code === 'forbidden') return t('task.errForbidden');
+		if (err.code === 'conflict') return t('task.errConflict');
+		if (err.code === 'not_found') return t('task.errNotFound');
+	}
+	return errorMessage(err);
+}

@@ -84,3 +84,60 @@ export function docTypeLabel(code) {
 	const words = code.replace(/_+/g, ' ').trim();
 	return words.charAt(0).toUpperCase() + words.slice(1);
 }
+
+// A text the API gives in both languages ({"id": "…", "en": "…"}), in the UI's language.
+export function textIn(obj) {
+	if (!obj) return '';
+	if (typeof obj === 'string') return obj;
+	return obj[lang()] || obj.id || obj.en || '';
+}
+
+// A USERREF ({"id", "username", "display_name"}) as a name.
+export function userName(ref) {
+	if (!ref) return '';
+	return ref.display_name || ref.username || '';
+}
+
+// A length of time in seconds as its two largest units: '2 jam 5 menit', '3 days 4 hours'.
+// Under a minute: seconds. Negative values are shown as their magnitude.
+export function fmtDuration(seconds) {
+	let s = Math.round(Math.abs(Number(seconds)));
+	if (!Number.isFinite(s)) return '';
+	const units = [['day', 86400], ['hour', 3600], ['minute', 60], ['second', 1]];
+	const parts = [];
+	for (const [unit, size] of units) {
+		const n = Math.floor(s / size);
+		if (n > 0 || (unit === 'second' && parts.length === 0)) {
+			parts.push(t(n === 1 ? `dur.${unit}` : `dur.${unit}s`, {n: fmtNumber(n)}));
+			s -= n * size;
+		}
+		if (parts.length === 2) break;
+		// Below a day, seconds are noise once minutes are shown.
+		if (parts.length === 1 && unit === 'minute') break;
+	}
+	return parts.join(' ');
+}
+
+// A Waktu (time standard) in minutes: '5 menit', '2 jam'.
+export function fmtMinutes(minutes) {
+	const n = Number(minutes);
+	if (!Number.isFinite(n) || n <= 0) return '';
+	return fmtDuration(n * 60);
+}
+
+// 'YYYY-MM' as 'November 2026'.
+export function fmtMonth(ym) {
+	const m = /^(\d{4})-(\d{2})$/.exec(ym || '');
+	if (!m) return ym || '';
+	const d = new Date(Date.UTC(Number(m[1]), Number(m[2]) - 1, 1));
+	return new Intl.DateTimeFormat(locale(), {year: 'numeric', month: 'long', timeZone: 'UTC'}).format(d);
+}
+
+export const caseStateLabel = (s) => codeLabel('caseState', s);
+export const taskStateLabel = (s) => codeLabel('taskState', s);
+export const artefactKindLabel = (k) => codeLabel('artefactKind', k);
+export const actionLabel = (a) => codeLabel('action', a);
+export const actingLabel = (kind) => codeLabel('acting', kind);
+export const verifyResultLabel = (r) => codeLabel('verify', r);
+export const answerLabel = (a) => codeLabel('answer', a);
+export const notificationKindLabel = (k) => codeLabel('notifKind', k);

@@ -75,6 +75,25 @@ export function inputField(opts) {
 	return f;
 }
 
+// A <textarea>. opts: name, label, value, required, maxBytes, hint, rows, validate.
+export function textareaField(opts) {
+	const id = uid(`f-${opts.name}`);
+	const area = h('textarea', {id, name: opts.name, rows: String(opts.rows || 4), spellcheck: 'true'});
+	if (opts.value !== undefined && opts.value !== null) area.value = String(opts.value);
+	const f = wrapField(area, opts.label, {hint: opts.hint, required: opts.required, id});
+	f.input = area;
+	f.name = opts.name;
+	f.value = () => area.value.trim();
+	f.check = () => {
+		const v = f.value();
+		if (opts.required && v === '') return t('form.required');
+		if (opts.maxBytes && byteLength(v) > opts.maxBytes) return t('form.tooLong', {max: opts.maxBytes});
+		if (opts.validate) return opts.validate(v);
+		return null;
+	};
+	return f;
+}
+
 // A <select>. options: [{value, label}].
 export function selectField(opts) {
 	const id = uid(`f-${opts.name}`);
@@ -89,31 +108,58 @@ export function selectField(opts) {
 	return f;
 }
 
-// A group of radio buttons in a <fieldset> with a <legend>. options: [{value, label}].
+// A group of radio buttons in a <fieldset> with a <legend>. options: [{value, label, hint}].
+// opts.required: check() asks for a choice; the error is tied to the group.
 export function radioField(opts) {
 	const name = uid(`r-${opts.name}`);
+	const errId = uid(`r-${opts.name}-error`);
 	const radios = [];
+	const errEl = h('p', {id: errId, class: 'field-error', hidden: true});
 	const fs = h('fieldset', {class: 'field radio-group'},
-		h('legend', null, opts.label),
+		h('legend', null, opts.label,
+			opts.required ? h('span', {class: 'required', 'aria-hidden': 'true'}, ' *') : null),
+		opts.hint ? h('p', {class: 'hint'}, opts.hint) : null,
 		opts.options.map((o) => {
 			const id = uid(`r-${opts.name}-${o.value}`);
 			const r = h('input', {type: 'radio', id, name, value: o.value});
 			if (o.value === opts.value) r.checked = true;
 			radios.push(r);
-			return h('div', {class: 'radio'}, r, h('label', {for: id}, o.label));
-		}));
-	return {
+			const hintId = o.hint ? `${id}-hint` : null;
+			if (hintId) r.setAttribute('aria-describedby', hintId);
+			return h('div', {class: 'radio'}, r, h('label', {for: id}, o.label),
+				o.hint ? h('span', {id: hintId, class: 'hint radio-hint'}, o.hint) : null);
+		}),
+		errEl);
+	if (opts.required) fs.setAttribute('aria-required', 'true');
+	const f = {
 		wrap: fs,
 		name: opts.name,
 		radios,
+		get input() {
+			return radios.find((r) => r.checked) || radios[0];
+		},
 		value: () => (radios.find((r) => r.checked) || {}).value || '',
 		onChange(fn) {
 			for (const r of radios) r.addEventListener('change', fn);
 		},
-		check: () => null,
-		setError() {},
-		clearError() {},
+		check: () => (opts.required && !f.value() ? t('form.choose') : null),
+		setError(message) {
+			errEl.textContent = message;
+			errEl.hidden = false;
+			fs.setAttribute('aria-describedby', errId);
+			for (const r of radios) r.setAttribute('aria-invalid', 'true');
+		},
+		clearError() {
+			errEl.textContent = '';
+			errEl.hidden = true;
+			fs.removeAttribute('aria-describedby');
+			for (const r of radios) r.removeAttribute('aria-invalid');
+		},
 	};
+	f.onChange(() => {
+		if (!errEl.hidden) f.clearError();
+	});
+	return f;
 }
 
 // Shows API validation errors on the field they name; returns true when one was found.

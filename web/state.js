@@ -53,3 +53,15 @@ export function uploadLimit() {
 	const n = state.meta && state.meta.limits ? Number(state.meta.limits.upload_bytes) : NaN;
 	return Number.isFinite(n) && n > 0 ? n : null;
 }
+
+// Who may read the compliance report (docs/api.md, GET /api/reports/compliance).
+export const COMPLIANCE_ROLES = ['karo_hph', 'kabag_persidangan', 'auditor'];
+
+export function canSeeCompliance(user = state.user) {
+	return !!user && Array.isArray(user.roles) && user.roles.some((r) => COMPLIANCE_ROLES.includes(r));
+}
+
+// The rank of a classification (biasa 0 … sangat_rahasia 3); -1 when unknown.
+export function classificationRank(code) {
+	return CLASSIFICATIONS.indexOf(code);
+}

@@ -5,18 +5,10 @@
 #include <jansson.h>
 
 #include "domain/documents.h"
+#include "domain/shapes.h"
 #include "domain/meetings.h"
 #include "domain/users.h"
 #include "http/http.h"
-
-/* JSON shapes (new references). */
-json_t *api_user_json(const struct user *u);
-json_t *api_meeting_json(const struct meeting *m);
-json_t *api_version_json(const struct doc_version *v);
-/* DOCUMENT with its current version; with all versions when WITH_VERSIONS. */
-json_t *api_document_json(struct db_conn *c, const struct document *d, bool with_versions);
-/* "2026-11-24T10:43:51Z" as a JSON string. */
-json_t *api_time_json(int64_t t);
 
 /* Parses the {id} route parameter number I; replies 404 and returns false when it is not one. */
 bool api_param_id(struct req *r, int i, int64_t *out);
@@ -40,7 +32,21 @@ void api_documents_upload_done(struct req *r);
 void api_documents_version_done(struct req *r);
 
 /* -- handlers: engine -- */
+void api_tasks_inbox(struct req *r);
+void api_tasks_get(struct req *r);
+void api_tasks_complete(struct req *r);
+void api_case_get(struct req *r);
+void api_case_start(struct req *r);
+void api_sops_list(struct req *r);
+void api_sops_get(struct req *r);
+void api_acting_list(struct req *r);
+void api_acting_create(struct req *r);
+void api_acting_delete(struct req *r);
+void api_directory(struct req *r);
 /* -- handlers: reports -- */
+void api_reports_compliance(struct req *r);
+void api_notifications_list(struct req *r);
+void api_notifications_read(struct req *r);
 
 extern const struct upload_hooks api_document_upload_hooks;
 extern const struct upload_hooks api_version_upload_hooks;

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "api/api.h"
+#include "domain/acl.h"
 #include "domain/filetype.h"
 #include "sidang_limits.h"
 #include "store/blob.h"
@@ -70,6 +71,10 @@ static enum status upload_begin(struct req *r, bool new_version)
 	if (new_version) {
 		struct document d;
 		st = documents_get(c, r->app->audit, &r->session.user, r->address, u->target, &d);
+		/* Seeing a document (a PIC's grant) is not changing it. */
+		if (st == ST_OK && acl_document(&r->session.user, ACL_WRITE, d.classification,
+						d.meeting_classification) != ACL_ALLOW)
+			st = ST_DENIED;
 	} else {
 		struct meeting m;
 		st = documents_can_upload(c, r->app->audit, &r->session.user, r->address, u->target, &m);
@@ -278,7 +283,7 @@ void api_documents_upload_done(struct req *r)
 	struct db_conn *c = db_acquire(r->app->db);
 	enum status st = documents_create(c, r->app->audit, &r->session.user, r->address, u->target,
 					  &in, &ref, &d, &fe);
-	json_t *body = st == ST_OK ? api_document_json(c, &d, false) : NULL;
+	json_t *body = st == ST_OK ? shape_document(c, &d, false) : NULL;
 	db_release(r->app->db, c);
 	/* On failure the blob stays unreferenced; start-up sweeps it. */
 	if (st == ST_INVALID)
@@ -301,7 +306,7 @@ void api_documents_version_done(struct req *r)
 	struct db_conn *c = db_acquire(r->app->db);
 	enum status st = documents_add_version(c, r->app->audit, &r->session.user, r->address,
 					       u->target, &ref, &d);
-	json_t *body = st == ST_OK ? api_document_json(c, &d, true) : NULL;
+	json_t *body = st == ST_OK ? shape_document(c, &d, true) : NULL;
 	db_release(r->app->db, c);
 	if (st != ST_OK)
 		http_reply_status(r, st, NULL);
@@ -317,7 +322,7 @@ struct list_ctx {
 static enum status add_document(void *ctx, const struct document *d)
 {
 	struct list_ctx *lc = ctx;
-	json_array_append_new(lc->items, api_document_json(lc->c, d, false));
+	json_array_append_new(lc->items, shape_document(lc->c, d, false));
 	return ST_OK;
 }
 
@@ -359,7 +364,7 @@ void api_documents_get(struct req *r)
 		st = documents_record_read(c, r->app->audit, &r->session.user, r->address, id,
 					   d.current_version, "document.view");
 	if (st == ST_OK)
-		body = api_document_json(c, &d, true);
+		body = shape_document(c, &d, true);
 	db_release(r->app->db, c);
 	if (st != ST_OK)
 		http_reply_status(r, st, NULL);

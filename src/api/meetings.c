@@ -61,7 +61,7 @@ struct list_ctx {
 static enum status add_meeting(void *ctx, const struct meeting *m)
 {
 	struct list_ctx *lc = ctx;
-	json_array_append_new(lc->items, api_meeting_json(m));
+	json_array_append_new(lc->items, shape_meeting(m));
 	return ST_OK;
 }
 
@@ -124,7 +124,7 @@ void api_meetings_create(struct req *r)
 	else if (st != ST_OK)
 		http_reply_status(r, st, NULL);
 	else
-		http_reply_json(r, 201, api_meeting_json(&m));
+		http_reply_json(r, 201, shape_meeting(&m));
 }
 
 void api_meetings_get(struct req *r)
@@ -139,7 +139,7 @@ void api_meetings_get(struct req *r)
 	if (st != ST_OK)
 		http_reply_status(r, st, NULL);
 	else
-		http_reply_json(r, 200, api_meeting_json(&m));
+		http_reply_json(r, 200, shape_meeting(&m));
 }
 
 void api_meetings_patch(struct req *r)
@@ -161,5 +161,5 @@ void api_meetings_patch(struct req *r)
 	else if (st != ST_OK)
 		http_reply_status(r, st, NULL);
 	else
-		http_reply_json(r, 200, api_meeting_json(&m));
+		http_reply_json(r, 200, shape_meeting(&m));
 }

@@ -18,7 +18,22 @@ static const struct endpoint
 	ep_documents_content = {api_documents_content, 0, NULL},
 	ep_documents_version = {api_documents_version_done, EP_MULTIPART, &api_version_upload_hooks};
 /* -- endpoints: engine -- */
+static const struct endpoint
+	ep_tasks_inbox = {api_tasks_inbox, 0, NULL},
+	ep_tasks_get = {api_tasks_get, 0, NULL},
+	ep_tasks_complete = {api_tasks_complete, EP_JSON, NULL},
+	ep_case_get = {api_case_get, 0, NULL},
+	ep_case_start = {api_case_start, 0, NULL},
+	ep_sops_list = {api_sops_list, 0, NULL},
+	ep_sops_get = {api_sops_get, 0, NULL},
+	ep_acting_list = {api_acting_list, 0, NULL},
+	ep_acting_create = {api_acting_create, EP_JSON, NULL},
+	ep_acting_delete = {api_acting_delete, 0, NULL},
+	ep_directory = {api_directory, 0, NULL};
 /* -- endpoints: reports -- */
+static const struct endpoint ep_reports_compliance = {api_reports_compliance, 0, NULL};
+static const struct endpoint ep_notifications_list = {api_notifications_list, 0, NULL};
+static const struct endpoint ep_notifications_read = {api_notifications_read, 0, NULL};
 
 const struct route api_routes[] = {
 	{HTTP_GET, "/api/health", (void *)&ep_health},
@@ -36,7 +51,21 @@ const struct route api_routes[] = {
 	{HTTP_GET, "/api/documents/{id}/content", (void *)&ep_documents_content},
 	{HTTP_POST, "/api/documents/{id}/versions", (void *)&ep_documents_version},
 	/* -- routes: engine -- */
+	{HTTP_GET, "/api/tasks", (void *)&ep_tasks_inbox},
+	{HTTP_GET, "/api/tasks/{id}", (void *)&ep_tasks_get},
+	{HTTP_POST, "/api/tasks/{id}/complete", (void *)&ep_tasks_complete},
+	{HTTP_GET, "/api/meetings/{id}/case", (void *)&ep_case_get},
+	{HTTP_POST, "/api/meetings/{id}/case", (void *)&ep_case_start},
+	{HTTP_GET, "/api/sops", (void *)&ep_sops_list},
+	{HTTP_GET, "/api/sops/{id}", (void *)&ep_sops_get},
+	{HTTP_GET, "/api/acting", (void *)&ep_acting_list},
+	{HTTP_POST, "/api/acting", (void *)&ep_acting_create},
+	{HTTP_DELETE, "/api/acting/{id}", (void *)&ep_acting_delete},
+	{HTTP_GET, "/api/directory", (void *)&ep_directory},
 	/* -- routes: reports -- */
+	{HTTP_GET, "/api/reports/compliance", (void *)&ep_reports_compliance},
+	{HTTP_GET, "/api/notifications", (void *)&ep_notifications_list},
+	{HTTP_POST, "/api/notifications/{id}/read", (void *)&ep_notifications_read},
 };
 
 const size_t api_routes_count = sizeof api_routes / sizeof api_routes[0];

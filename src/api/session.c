@@ -51,7 +51,7 @@ void api_login(struct req *r)
 		return;
 	}
 	set_cookie(r, s.token, LIMIT_SESSION_MAX_SECONDS);
-	http_reply_json(r, 200, json_pack("{s:o, s:s}", "user", api_user_json(&s.user), "csrf_token",
+	http_reply_json(r, 200, json_pack("{s:o, s:s}", "user", shape_user(&s.user), "csrf_token",
 					  s.csrf));
 }
 
@@ -70,6 +70,6 @@ void api_logout(struct req *r)
 
 void api_me(struct req *r)
 {
-	http_reply_json(r, 200, json_pack("{s:o, s:s}", "user", api_user_json(&r->session.user),
+	http_reply_json(r, 200, json_pack("{s:o, s:s}", "user", shape_user(&r->session.user),
 					  "csrf_token", r->session.csrf));
 }

@@ -35,5 +35,7 @@ int cmd_init(int argc, char **argv);
 int cmd_serve(int argc, char **argv);
 int cmd_user(int argc, char **argv);
 int cmd_audit(int argc, char **argv);
+int cmd_sop(int argc, char **argv);
+int cmd_report(int argc, char **argv);
 
 #endif

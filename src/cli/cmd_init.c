@@ -7,6 +7,7 @@
 #include <sys/stat.h>
 
 #include "cli/cli.h"
+#include "domain/sop.h"
 #include "domain/users.h"
 #include "util/fsio.h"
 
@@ -146,7 +147,15 @@ int cmd_init(int argc, char **argv)
 	if (instance_open(dir, false, 1, &inst) != ST_OK)
 		return 1;
 	int rc = 0;
-	if (demo)
+	struct db_conn *c = db_acquire(inst.db);
+	int imported = 0;
+	enum status ist = sop_import_builtin(c, inst.audit, &imported);
+	db_release(inst.db, c);
+	if (ist != ST_OK) {
+		cli_error("cannot install the built-in SOP definitions: %s", status_name(ist));
+		rc = 1;
+	}
+	if (rc == 0 && demo)
 		rc = create_demo(&inst);
 	instance_close(&inst);
 	if (rc == 0)

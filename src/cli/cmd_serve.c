@@ -7,9 +7,12 @@
 
 #include "api/app.h"
 #include "cli/cli.h"
+#include "domain/compliance.h"
+#include "domain/sop.h"
 #include "http/server.h"
 #include "sidang_limits.h"
 #include "util/fsio.h"
+#include "util/clock.h"
 #include "util/log.h"
 
 static void usage(FILE *f)
@@ -136,16 +139,26 @@ static bool load_config(struct settings *s, const char *path)
 	return ok;
 }
 
-/* Signs a checkpoint at the end of the audit trail now and then, so the unsigned tail (entries
- * after the last checkpoint, which a database writer without the key could rewrite) stays short. */
-static void checkpoint_tick(void *ctx)
+/* Runs every SERVE_TICK_SECONDS: flags tasks past their Waktu (and notifies), and now and then
+ * signs a checkpoint at the end of the audit trail, so the unsigned tail (entries after the last
+ * checkpoint, which a database writer without the key could rewrite) stays short. */
+#define SERVE_TICK_SECONDS 30
+
+static void serve_tick(void *ctx)
 {
+	static unsigned ticks;
 	struct instance *inst = ctx;
 	struct db_conn *c = db_acquire(inst->db);
-	enum status st = audit_checkpoint(inst->audit, c);
-	db_release(inst->db, c);
+	int flagged = 0;
+	enum status st = compliance_sweep_overdue(c, clock_now(), &flagged);
 	if (st != ST_OK)
+		log_warn("compliance: overdue sweep failed: %s", status_name(st));
+	else if (flagged)
+		log_info("compliance: %d task(s) passed their time standard", flagged);
+	if (++ticks % (LIMIT_AUDIT_CHECKPOINT_SECONDS / SERVE_TICK_SECONDS) == 0 &&
+	    (st = audit_checkpoint(inst->audit, c)) != ST_OK)
 		log_warn("audit: periodic checkpoint failed: %s", status_name(st));
+	db_release(inst->db, c);
 }
 
 int cmd_serve(int argc, char **argv)
@@ -210,10 +223,25 @@ int cmd_serve(int argc, char **argv)
 		instance_close(&inst);
 		return 1;
 	}
+	/* The SOPs built into this binary: a changed definition becomes a new version; running
+	 * cases keep theirs. */
+	{
+		struct db_conn *c = db_acquire(inst.db);
+		int imported = 0;
+		enum status st = sop_import_builtin(c, inst.audit, &imported);
+		db_release(inst.db, c);
+		if (st != ST_OK) {
+			cli_error("cannot install the built-in SOP definitions: %s", status_name(st));
+			instance_close(&inst);
+			return 1;
+		}
+		if (imported)
+			log_info("sop: installed %d new definition version(s)", imported);
+	}
 	struct app app = {inst.db, inst.blobs, inst.audit, s.max_upload, s.secure_cookies};
 	struct server_config cfg = {s.addr, (uint16_t)s.port, (unsigned)s.max_conn,
 				    (unsigned)s.max_conn_ip, (unsigned)s.timeout};
-	int rc = server_run(&app, &cfg, checkpoint_tick, &inst, LIMIT_AUDIT_CHECKPOINT_SECONDS);
+	int rc = server_run(&app, &cfg, serve_tick, &inst, SERVE_TICK_SECONDS);
 	if (rc == 0) {
 		/* Seal the trail at shutdown so its end is covered by a signature. */
 		struct db_conn *c = db_acquire(inst.db);

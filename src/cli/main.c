@@ -17,6 +17,8 @@ static void usage(FILE *f)
 	      "  serve                 serve the web UI and the API\n"
 	      "  user SUBCOMMAND       add, list, disable, passwd, grant-role, revoke-role\n"
 	      "  audit verify          check the audit trail's hash chain and signatures\n"
+	      "  sop SUBCOMMAND        validate, list, show, import SOP definitions\n"
+	      "  report compliance     Mutu Baku compliance per step, official and month\n"
 	      "\n"
 	      "options:\n"
 	      "  --version             print the version\n"
@@ -53,6 +55,10 @@ int main(int argc, char **argv)
 		return cmd_user(argc - 1, argv + 1);
 	if (strcmp(cmd, "audit") == 0)
 		return cmd_audit(argc - 1, argv + 1);
+	if (strcmp(cmd, "sop") == 0)
+		return cmd_sop(argc - 1, argv + 1);
+	if (strcmp(cmd, "report") == 0)
+		return cmd_report(argc - 1, argv + 1);
 	fprintf(stderr, "sidang: unknown command '%s' (see sidang --help)\n", cmd);
 	return 2;
 }

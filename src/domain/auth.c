@@ -36,6 +36,16 @@ static pthread_once_t init_once = PTHREAD_ONCE_INIT;
 static bool sodium_ready;
 static char dummy_hash[AUTH_PASSWORD_HASH_BYTES];
 
+/* auth_test_set_after_verify: run between the verification and the session's transaction. */
+static void (*after_verify_hook)(void *ctx);
+static void *after_verify_ctx;
+
+void auth_test_set_after_verify(void (*fn)(void *ctx), void *ctx)
+{
+	after_verify_hook = fn;
+	after_verify_ctx = ctx;
+}
+
 static void init(void)
 {
 	if (sodium_init() < 0) {
@@ -226,9 +236,61 @@ out:
 	return st;
 }
 
+/* Under the session's write lock: is the account still as it was when its password was
+ * verified against VERIFIED_HASH? Argon2id ran without a lock, so a password change or a disable
+ * may have committed since. ST_UNAUTH with *REASON set when not. */
+static enum status recheck_account(struct db_conn *c, const struct user *u,
+				   const char *verified_hash, const char **reason)
+{
+	struct db_stmt *s;
+	enum status st = db_prepare(c, SQL_USER_AUTH_STATE, &s);
+	if (st != ST_OK)
+		return st;
+	db_bind_int(s, 1, u->id);
+	bool row;
+	st = db_step(s, &row);
+	if (st == ST_OK) {
+		const char *hash = row ? db_col_text(s, 0) : NULL;
+		if (!row)
+			*reason = "unknown_user";
+		else if (db_col_int(s, 1) != 0)
+			*reason = "disabled";
+		else if (!hash || strcmp(hash, verified_hash) != 0)
+			*reason = "password_changed";
+		if (*reason)
+			st = ST_UNAUTH;
+	}
+	db_done(s);
+	return st;
+}
+
+/* Stores NEW_HASH only while VERIFIED_HASH is still the stored one (recheck_account has just
+ * said so, under the same lock; the condition keeps the statement safe on its own). */
+static enum status store_rehash(struct db_conn *c, const struct user *u, const char *verified_hash,
+				const char *new_hash, const char **reason)
+{
+	struct db_stmt *s;
+	enum status st = db_prepare(c, SQL_USER_REHASH, &s);
+	if (st != ST_OK)
+		return st;
+	db_bind_int(s, 1, u->id);
+	db_bind_text(s, 2, new_hash);
+	db_bind_text(s, 3, verified_hash);
+	st = db_exec_stmt(s);
+	db_done(s);
+	if (st == ST_OK && db_changes(c) != 1) {
+		*reason = "password_changed";
+		st = ST_UNAUTH;
+	}
+	return st;
+}
+
+/* Creates the session in one write transaction, after checking that the account has not changed
+ * since VERIFIED_HASH was verified. ST_UNAUTH with *REASON set (nothing written) when it has. */
 static enum status start_session(struct db_conn *c, struct audit *a, const struct user *u,
-				 const char *address, const char *new_hash, int64_t now,
-				 struct auth_session *out)
+				 const char *address, const char *verified_hash,
+				 const char *new_hash, int64_t now, struct auth_session *out,
+				 const char **reason)
 {
 	char th[SHA256_HEX];
 	new_token(out->token);
@@ -242,23 +304,17 @@ static enum status start_session(struct db_conn *c, struct audit *a, const struc
 	enum status st = db_begin(c);
 	if (st != ST_OK)
 		goto out;
+	if ((st = recheck_account(c, u, verified_hash, reason)) != ST_OK)
+		goto rollback;
 	if ((st = exec_text(c, SQL_LOGIN_FAIL_CLEAR_USER, u->username)) != ST_OK ||
 	    (st = exec_ints(c, SQL_LOGIN_FAIL_PRUNE, 1, now - LIMIT_LOGIN_WINDOW_SECONDS + 1, 0)) !=
 		    ST_OK ||
 	    (st = exec_ints(c, SQL_SESSION_DELETE_EXPIRED, 2, now - LIMIT_SESSION_IDLE_SECONDS,
 			    now - LIMIT_SESSION_MAX_SECONDS)) != ST_OK)
 		goto rollback;
+	if (new_hash && (st = store_rehash(c, u, verified_hash, new_hash, reason)) != ST_OK)
+		goto rollback;
 	struct db_stmt *s;
-	if (new_hash) {
-		if ((st = db_prepare(c, SQL_USER_SET_PASSWORD, &s)) != ST_OK)
-			goto rollback;
-		db_bind_int(s, 1, u->id);
-		db_bind_text(s, 2, new_hash);
-		st = db_exec_stmt(s);
-		db_done(s);
-		if (st != ST_OK)
-			goto rollback;
-	}
 	if ((st = db_prepare(c, SQL_SESSION_INSERT, &s)) != ST_OK)
 		goto rollback;
 	db_bind_text(s, 1, th);
@@ -343,12 +399,20 @@ enum status auth_login(struct db_conn *c, struct audit *a, const char *username,
 	if (crypto_pwhash_str_needs_rehash(hash, crypto_pwhash_OPSLIMIT_INTERACTIVE,
 					   crypto_pwhash_MEMLIMIT_INTERACTIVE) != 0)
 		rehash = auth_password_hash(password, new_hash, sizeof new_hash) == ST_OK;
-	free(hash);
+	if (after_verify_hook)
+		after_verify_hook(after_verify_ctx);
 
-	st = start_session(c, a, &u, address, rehash ? new_hash : NULL, now, out);
+	/* The verification ran without a lock: start_session checks, under it, that HASH is still
+	 * the account's and the account still enabled, and refuses the login otherwise. */
+	const char *changed = NULL;
+	st = start_session(c, a, &u, address, hash, rehash ? new_hash : NULL, now, out, &changed);
+	free(hash);
 	if (st != ST_OK) {
 		memset(out, 0, sizeof *out);
-		return st;
+		if (st != ST_UNAUTH || !changed)
+			return st;
+		st = audit_failure(c, a, username, address, &u, changed, now);
+		return st == ST_OK ? ST_UNAUTH : st;
 	}
 	out->user = u;
 	return ST_OK;

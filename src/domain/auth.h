@@ -51,4 +51,9 @@ enum status auth_logout(struct db_conn *c, struct audit *a, const struct auth_se
 /* Constant-time comparison of the CSRF header value (GIVEN, GIVEN_LEN bytes) with the session's. */
 bool auth_csrf_ok(const struct auth_session *s, const char *given, size_t given_len);
 
+/* Tests only (never set by the server): FN(CTX) runs inside auth_login after a successful
+ * password verification and before the transaction that creates the session, with no
+ * transaction open, so a test can change the account in that window. NULL removes it. */
+void auth_test_set_after_verify(void (*fn)(void *ctx), void *ctx);
+
 #endif

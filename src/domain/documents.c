@@ -336,7 +336,8 @@ enum status documents_get(struct db_conn *c, struct audit *a, const struct user 
 	enum status st = load(c, id, out);
 	if (st != ST_OK)
 		return st;
-	if (acl_document(u, ACL_READ, out->classification, out->meeting_classification) != ACL_ALLOW) {
+	if (acl_document(u, ACL_READ, out->classification, out->meeting_classification) != ACL_ALLOW &&
+	    !acl_pic_sees_document(c, u, id)) {
 		audit_denied(c, a, u, address, "document", id);
 		return ST_NOT_FOUND;
 	}
@@ -352,11 +353,14 @@ enum status documents_list(struct db_conn *c, struct audit *a, const struct user
 	if (st != ST_OK)
 		return st;
 	struct db_stmt *s;
-	if ((st = db_prepare(c, SQL_DOCUMENT_LIST, &s)) != ST_OK)
+	bool pic = acl_read_ceiling(u) < 0;
+	if ((st = db_prepare(c, pic ? SQL_DOCUMENT_LIST_PIC : SQL_DOCUMENT_LIST, &s)) != ST_OK)
 		return st;
 	db_bind_int(s, 1, meeting_id);
 	db_bind_text(s, 2, stage);
-	db_bind_int(s, 3, acl_read_ceiling(u));
+	db_bind_int(s, 3, pic ? (int)u->clearance : acl_read_ceiling(u));
+	if (pic)
+		db_bind_int(s, 4, u->id);
 	bool row;
 	while ((st = db_step(s, &row)) == ST_OK && row) {
 		struct document d;
@@ -366,6 +370,45 @@ enum status documents_list(struct db_conn *c, struct audit *a, const struct user
 	}
 	db_done(s);
 	return st;
+}
+
+enum status documents_list_all(struct db_conn *c, int64_t meeting_id,
+			       enum status (*fn)(void *ctx, const struct document *d), void *ctx)
+{
+	struct db_stmt *s;
+	enum status st = db_prepare(c, SQL_DOCUMENT_LIST, &s);
+	if (st != ST_OK)
+		return st;
+	db_bind_int(s, 1, meeting_id);
+	db_bind_null(s, 2);
+	db_bind_int(s, 3, CLASS_SANGAT_RAHASIA);
+	/* Rows first: FN may run other statements, even this one. */
+	struct document *rows = NULL;
+	size_t n = 0, cap = 0;
+	bool row;
+	while ((st = db_step(s, &row)) == ST_OK && row) {
+		if (n == cap) {
+			size_t ncap = cap ? cap * 2 : 16;
+			struct document *p = realloc(rows, ncap * sizeof *p);
+			if (!p) {
+				st = ST_NOMEM;
+				break;
+			}
+			rows = p;
+			cap = ncap;
+		}
+		read_row(s, &rows[n++]);
+	}
+	db_done(s);
+	for (size_t i = 0; i < n && st == ST_OK; i++)
+		st = fn(ctx, &rows[i]);
+	free(rows);
+	return st;
+}
+
+enum status documents_load(struct db_conn *c, int64_t id, struct document *out)
+{
+	return load(c, id, out);
 }
 
 static void read_version(struct db_stmt *s, struct doc_version *v)

@@ -96,6 +96,10 @@ enum status documents_list(struct db_conn *c, struct audit *a, const struct user
 enum status documents_versions(struct db_conn *c, int64_t id,
 			       enum status (*fn)(void *ctx, const struct doc_version *v), void *ctx);
 enum status documents_version(struct db_conn *c, int64_t id, int64_t version, struct doc_version *out);
+/* For the engine, without an access check: every document of a meeting, and one document. */
+enum status documents_list_all(struct db_conn *c, int64_t meeting_id,
+			       enum status (*fn)(void *ctx, const struct document *d), void *ctx);
+enum status documents_load(struct db_conn *c, int64_t id, struct document *out);
 /* Audits a read of document ID (ACTION "document.view" or "document.download"). */
 enum status documents_record_read(struct db_conn *c, struct audit *a, const struct user *u,
 				  const char *address, int64_t id, int64_t version, const char *action);

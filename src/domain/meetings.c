@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "domain/acl.h"
+#include "domain/engine.h"
 #include "sidang_limits.h"
 #include "util/clock.h"
 #include "util/log.h"
@@ -109,15 +110,19 @@ static void read_row(struct db_stmt *s, struct meeting *m)
 	m->document_count = db_col_int(s, 10);
 }
 
-/* Loads a meeting without any access check; its document count is of those U may read. */
+/* Loads a meeting without any access check; its document count is of those U may read (for a
+ * PIC: the published documents granted to them). */
 static enum status load(struct db_conn *c, const struct user *u, int64_t id, struct meeting *out)
 {
 	struct db_stmt *s;
-	enum status st = db_prepare(c, SQL_MEETING_GET, &s);
+	bool pic = acl_read_ceiling(u) < 0;
+	enum status st = db_prepare(c, pic ? SQL_MEETING_GET_PIC : SQL_MEETING_GET, &s);
 	if (st != ST_OK)
 		return st;
 	db_bind_int(s, 1, id);
-	db_bind_int(s, 2, acl_read_ceiling(u));
+	db_bind_int(s, 2, pic ? (int)u->clearance : acl_read_ceiling(u));
+	if (pic)
+		db_bind_int(s, 3, u->id);
 	bool row;
 	st = db_step(s, &row);
 	if (st == ST_OK && !row)
@@ -202,6 +207,14 @@ enum status meetings_create(struct db_conn *c, struct audit *a, const struct use
 	struct audit_event ev = {u->id, u->username, address, "meeting.create", "meeting", ids, detail};
 	if ((st = audit_append(a, c, &ev, NULL)) != ST_OK)
 		goto out;
+	/* Every dossier runs through the SOP from its first day. */
+	st = engine_start_case_tx(c, a, u, address, id, NULL);
+	if (st == ST_NOT_FOUND) {
+		log_warn("meeting %lld: no SOP definition is installed; no case started", (long long)id);
+		st = ST_OK;
+	}
+	if (st != ST_OK)
+		goto out;
 	if ((st = load(c, u, id, out)) != ST_OK)
 		goto out;
 	st = db_commit(c);
@@ -220,7 +233,8 @@ enum status meetings_get(struct db_conn *c, struct audit *a, const struct user *
 		return st;
 	if (st != ST_OK)
 		return st;
-	if (acl_meeting(u, ACL_READ, out->classification) != ACL_ALLOW) {
+	if (acl_meeting(u, ACL_READ, out->classification) != ACL_ALLOW &&
+	    !acl_pic_sees_meeting(c, u, id)) {
 		audit_denied(c, a, u, address, "meeting", id);
 		return ST_NOT_FOUND;
 	}
@@ -289,13 +303,17 @@ enum status meetings_list(struct db_conn *c, const struct user *u, int64_t limit
 {
 	*total = 0;
 	int ceiling = acl_read_ceiling(u);
-	if (ceiling < 0)
+	/* A PIC sees the meetings holding a published document granted to them. */
+	bool pic = ceiling < 0;
+	if (pic && u->disabled)
 		return ST_OK;
 	struct db_stmt *s;
-	enum status st = db_prepare(c, SQL_MEETING_COUNT, &s);
+	enum status st = db_prepare(c, pic ? SQL_MEETING_COUNT_PIC : SQL_MEETING_COUNT, &s);
 	if (st != ST_OK)
 		return st;
-	db_bind_int(s, 1, ceiling);
+	db_bind_int(s, 1, pic ? (int)u->clearance : ceiling);
+	if (pic)
+		db_bind_int(s, 2, u->id);
 	bool row;
 	st = db_step(s, &row);
 	if (st == ST_OK && row)
@@ -303,11 +321,13 @@ enum status meetings_list(struct db_conn *c, const struct user *u, int64_t limit
 	db_done(s);
 	if (st != ST_OK)
 		return st;
-	if ((st = db_prepare(c, SQL_MEETING_LIST, &s)) != ST_OK)
+	if ((st = db_prepare(c, pic ? SQL_MEETING_LIST_PIC : SQL_MEETING_LIST, &s)) != ST_OK)
 		return st;
-	db_bind_int(s, 1, ceiling);
+	db_bind_int(s, 1, pic ? (int)u->clearance : ceiling);
 	db_bind_int(s, 2, limit);
 	db_bind_int(s, 3, offset);
+	if (pic)
+		db_bind_int(s, 4, u->id);
 	while ((st = db_step(s, &row)) == ST_OK && row) {
 		struct meeting m;
 		read_row(s, &m);

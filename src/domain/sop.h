@@ -1,5 +1,5 @@
 /*
- * SOP definitions as data. A definition is a human-editable YAML file (sop/*.yaml; format in
+ * SOP definitions as data. A definition is a human-editable YAML file (sop/NAME.yaml; format in
  * docs/sop-format.md): its header (the national SOP format's identity block), its roles (the
  * performer columns, each with its superior in the chain), its completeness checklist per stage,
  * and its steps. Parsing validates the whole definition and refuses it with file, line and reason.
@@ -31,6 +31,22 @@
 #define SOP_MAX_LIST 16      /* items of a header list (legal basis, equipment, ...) */
 #define SOP_CODE_MAX 64      /* role, artefact, answer and SOP codes: [a-z0-9_-] */
 #define SOP_DEFINITION_BYTES (256 * 1024)
+/* A role code is also what users hold (struct user's roles[][32], users.c: [a-z0-9_]), so it is
+ * [a-z0-9_]{1,31}, stricter than the other codes. */
+#define SOP_ROLE_CODE_MAX 31
+/* One text of a definition (a step's text, a legal basis, ...): a paragraph, not a book. */
+#define SOP_TEXT_BYTES 4096
+/* Step numbers are what the document prints in its "No." column. */
+#define SOP_STEP_NUMBER_MAX 999
+/* Waktu of one step, in minutes: 30 days. More is not a time standard, and it keeps due times far
+ * from overflow. */
+#define SOP_WAKTU_MAX (30 * 24 * 60)
+/* The YAML tree of one definition: a real one has a few hundred nodes, nested six deep. */
+#define SOP_YAML_NODES 20000
+#define SOP_YAML_DEPTH 16
+/* Memory of one parse (the YAML tree) and of one parsed definition (struct sop and its strings). */
+#define SOP_PARSE_ARENA_BYTES (8 * 1024 * 1024)
+#define SOP_ARENA_BYTES (2 * 1024 * 1024)
 
 /* The engine's built-in verbs a step binds to (a step may combine several, e.g. publish+report). */
 enum sop_action {
@@ -97,7 +113,10 @@ struct sop_step {
 struct sop_role {
 	const char *code;
 	struct sop_text title;
+	const char *column;   /* the performer column's heading in the document ("Karo HPH"); may
+			       * be NULL */
 	const char *superior; /* the role above it in the chain; NULL at the top */
+	int line;             /* where it starts in the file */
 };
 
 struct sop_stage_checklist {
@@ -181,6 +200,9 @@ enum status sop_import(struct db_conn *c, struct audit *a, const struct actor *w
 enum status sop_import_builtin(struct db_conn *c, struct audit *a, int *imported_out);
 /* The latest version id of CODE: ST_NOT_FOUND when none. */
 enum status sop_latest(struct db_conn *c, const char *code, int64_t *version_id_out);
+/* The id of version VERSION of CODE: ST_NOT_FOUND when none. */
+enum status sop_find_version(struct db_conn *c, const char *code, int version,
+			     int64_t *version_id_out);
 /* The parsed definition of a stored version. The result is shared and immutable: do not free
  * it (it lives until sop_cache_clear). Thread-safe. */
 enum status sop_load_version(struct db_conn *c, int64_t version_id, const struct sop **out);

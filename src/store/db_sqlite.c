@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "sidang_limits.h"
 #include "util/log.h"
@@ -57,15 +58,35 @@ static enum status status_from_rc(int rc)
 	}
 }
 
-static enum status exec_sql(sqlite3 *h, const char *sql)
+static enum status exec_sql_log(sqlite3 *h, const char *sql, bool log_busy)
 {
 	char *msg = NULL;
 	int rc = sqlite3_exec(h, sql, NULL, NULL, &msg);
-	if (rc != SQLITE_OK) {
+	if (rc != SQLITE_OK && (log_busy || status_from_rc(rc) != ST_BUSY))
 		log_error("database: %s", msg ? msg : sqlite3_errstr(rc));
-		sqlite3_free(msg);
-	}
+	sqlite3_free(msg);
 	return status_from_rc(rc);
+}
+
+static enum status exec_sql(sqlite3 *h, const char *sql) { return exec_sql_log(h, sql, true); }
+
+/* The connection's settings. Switching a new file to WAL upgrades a read lock to a write lock,
+ * and SQLite does not call the busy handler for an upgrade (waiting could deadlock), so two
+ * processes creating one database at once can get SQLITE_BUSY at once. Retried here for as long
+ * as the busy timeout would have waited. */
+static enum status conn_setup(sqlite3 *h)
+{
+	static const char setup[] = "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;"
+				    " PRAGMA foreign_keys=ON; PRAGMA trusted_schema=OFF;";
+	const int step_ms = 10;
+	for (int waited = 0;; waited += step_ms) {
+		bool last = waited >= LIMIT_DB_BUSY_MS;
+		enum status st = exec_sql_log(h, setup, last);
+		if (st != ST_BUSY || last)
+			return st;
+		struct timespec ts = {0, step_ms * 1000 * 1000};
+		nanosleep(&ts, NULL);
+	}
 }
 
 static enum status conn_open(struct db_conn *c, const char *path, bool create)
@@ -82,8 +103,7 @@ static enum status conn_open(struct db_conn *c, const char *path, bool create)
 	sqlite3_busy_timeout(c->h, LIMIT_DB_BUSY_MS);
 	/* WAL: readers never block the writer. synchronous=FULL: a commit is on disk when it
 	 * returns, so an acknowledged write survives power loss. */
-	enum status st = exec_sql(c->h, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;"
-					 " PRAGMA foreign_keys=ON; PRAGMA trusted_schema=OFF;");
+	enum status st = conn_setup(c->h);
 	if (st != ST_OK)
 		return st;
 	for (int i = 0; i < SQL__COUNT; i++)
@@ -175,24 +195,27 @@ void db_release(struct db *db, struct db_conn *c)
 	pthread_mutex_unlock(&db->lock);
 }
 
-int db_schema_version(struct db *db)
+static int conn_schema_version(struct db_conn *c)
 {
-	struct db_conn *c = db_acquire(db);
 	sqlite3_stmt *st = NULL;
 	int v = -1;
 	if (sqlite3_prepare_v2(c->h, "PRAGMA user_version", -1, &st, NULL) == SQLITE_OK &&
 	    sqlite3_step(st) == SQLITE_ROW)
 		v = sqlite3_column_int(st, 0);
 	sqlite3_finalize(st);
+	return v;
+}
+
+int db_schema_version(struct db *db)
+{
+	struct db_conn *c = db_acquire(db);
+	int v = conn_schema_version(c);
 	db_release(db, c);
 	return v;
 }
 
-enum status db_migrate(struct db *db, int *applied_out)
+static enum status check_version(int have)
 {
-	if (applied_out)
-		*applied_out = 0;
-	int have = db_schema_version(db);
 	if (have < 0)
 		return ST_IO;
 	if (have > sql_migration_count) {
@@ -200,11 +223,28 @@ enum status db_migrate(struct db *db, int *applied_out)
 			  sql_migration_count);
 		return ST_INVALID;
 	}
+	return ST_OK;
+}
+
+enum status db_migrate(struct db *db, int *applied_out)
+{
+	if (applied_out)
+		*applied_out = 0;
+	/* Without a lock first, so an up-to-date database costs no write lock. */
+	enum status st = check_version(db_schema_version(db));
+	if (st != ST_OK)
+		return st;
 	struct db_conn *c = db_acquire(db);
-	enum status st = ST_OK;
-	for (int v = have; v < sql_migration_count; v++) {
+	for (;;) {
 		if ((st = db_begin(c)) != ST_OK)
 			break;
+		/* Read again under the write lock: another process starting on the same database may
+		 * have applied migrations since, and applying one twice would fail half-way. */
+		int v = conn_schema_version(c);
+		if ((st = check_version(v)) != ST_OK || v == sql_migration_count) {
+			db_rollback(c);
+			break;
+		}
 		char pragma[64];
 		snprintf(pragma, sizeof pragma, "PRAGMA user_version = %d", v + 1);
 		if ((st = exec_sql(c->h, sql_migrations[v])) != ST_OK ||

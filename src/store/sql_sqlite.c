@@ -246,6 +246,12 @@ static const char *const texts[SQL__COUNT] = {
 			  " disabled, created_at FROM users ORDER BY username",
 	[SQL_USER_SET_PASSWORD] = "UPDATE users SET password_hash = ?2 WHERE id = ?1",
 	[SQL_USER_SET_DISABLED] = "UPDATE users SET disabled = ?2 WHERE id = ?1",
+	/* password_hash, disabled: re-read by a login inside the transaction that creates its
+	 * session, to see a password change or a disable made while Argon2id ran */
+	[SQL_USER_AUTH_STATE] = "SELECT password_hash, disabled FROM users WHERE id = ?1",
+	/* A login's rehash: only while the stored hash is still the one the password was verified
+	 * against (?3), so it never writes an old password over a new one */
+	[SQL_USER_REHASH] = "UPDATE users SET password_hash = ?2 WHERE id = ?1 AND password_hash = ?3",
 	/* role */
 	[SQL_USER_ROLES] = "SELECT ur.role FROM user_roles ur JOIN roles r ON r.code = ur.role"
 			   " WHERE ur.user_id = ?1 ORDER BY r.sort",
@@ -353,12 +359,254 @@ static const char *const texts[SQL__COUNT] = {
 			    " ON CONFLICT (key) DO UPDATE SET value = excluded.value",
 
 	/* sop definitions (domain/sop.c) */
+	/* id, version, sha256 */
+	[SQL_SOP_LATEST] = "SELECT id, version, sha256 FROM sop_versions WHERE code = ?1"
+			   " ORDER BY version DESC LIMIT 1",
+	/* id, version, sha256 */
+	[SQL_SOP_BY_SHA] = "SELECT id, version, sha256 FROM sop_versions WHERE code = ?1"
+			   " AND sha256 = ?2 ORDER BY version DESC LIMIT 1",
+	/* id */
+	[SQL_SOP_FIND] = "SELECT id FROM sop_versions WHERE code = ?1 AND version = ?2",
+	[SQL_SOP_INSERT] = "INSERT INTO sop_versions (code, version, sha256, title, source, filename,"
+			   " imported_at, imported_by) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+	/* code, version, sha256, source, filename */
+	[SQL_SOP_GET] = "SELECT code, version, sha256, source, filename FROM sop_versions WHERE id = ?1",
+	/* id, code, version, sha256, title, filename, imported_at, imported_by */
+	[SQL_SOP_LIST] = "SELECT id, code, version, sha256, title, filename, imported_at, imported_by"
+			 " FROM sop_versions ORDER BY code, version",
+	/* A role of another kind (admin, auditor, reader) is never taken over by a definition. */
+	[SQL_SOP_ROLE_UPSERT] = "INSERT INTO roles (code, name_id, name_en, kind, sort, superior)"
+				" VALUES (?1, ?2, ?3, 'sop', ?4, ?5) ON CONFLICT (code) DO UPDATE SET"
+				" name_id = excluded.name_id, name_en = excluded.name_en,"
+				" sort = excluded.sort, superior = excluded.superior"
+				" WHERE roles.kind = 'sop'",
+	/* name_id, name_en, kind, sort, superior */
+	[SQL_SOP_ROLE_GET] = "SELECT name_id, name_en, kind, sort, superior FROM roles WHERE code = ?1",
 	/* -- end sop -- */
 
 	/* engine: cases, tasks, artefacts, grants, acting (domain/engine.c) */
+	[SQL_CASE_INSERT] = "INSERT INTO cases (meeting_id, sop_version_id, state, started_by, started_at)"
+			    " VALUES (?1, ?2, 'open', ?3, ?4)",
+	/* id, meeting_id, sop_version_id, state, started_by, started_at, closed_at */
+	[SQL_CASE_GET] = "SELECT id, meeting_id, sop_version_id, state, started_by, started_at, closed_at"
+			 " FROM cases WHERE id = ?1",
+	[SQL_CASE_LATEST_FOR_MEETING] = "SELECT id, meeting_id, sop_version_id, state, started_by,"
+					" started_at, closed_at FROM cases WHERE meeting_id = ?1"
+					" ORDER BY id DESC LIMIT 1",
+	/* state of a case that blocks a new one (open, or kept internal) */
+	[SQL_CASE_OPEN_OR_INTERNAL_FOR_MEETING] = "SELECT state FROM cases WHERE meeting_id = ?1"
+						  " AND state IN ('open', 'kept_internal') LIMIT 1",
+	[SQL_CASE_CLOSE] = "UPDATE cases SET state = ?2, closed_at = ?3 WHERE id = ?1 AND state = 'open'",
+
+	[SQL_TASK_INSERT] = "INSERT INTO tasks (case_id, step, role, assignee_id, from_task_id, state,"
+			    " available_at, waktu_minutes, due_at) VALUES (?1, ?2, ?3, ?4, ?5, 'available',"
+			    " ?6, ?7, ?8)",
+	/* id, case_id, step, role, assignee_id, from_task_id, state, available_at, opened_at,
+	 * opened_by, completed_at, completed_by, acting_id, answer, waktu_minutes, due_at, breached,
+	 * payload, meeting_id, case state, sop_version_id, meeting classification */
+	[SQL_TASK_GET] = "SELECT t.id, t.case_id, t.step, t.role, t.assignee_id, t.from_task_id, t.state,"
+			 " t.available_at, t.opened_at, t.opened_by, t.completed_at, t.completed_by,"
+			 " t.acting_id, t.answer, t.waktu_minutes, t.due_at, t.breached, t.payload,"
+			 " c.meeting_id, c.state, c.sop_version_id, m.classification"
+			 " FROM tasks t JOIN cases c ON c.id = t.case_id"
+			 " JOIN meetings m ON m.id = c.meeting_id WHERE t.id = ?1",
+	[SQL_TASK_LIST_CASE] = "SELECT t.id, t.case_id, t.step, t.role, t.assignee_id, t.from_task_id,"
+			       " t.state, t.available_at, t.opened_at, t.opened_by, t.completed_at,"
+			       " t.completed_by, t.acting_id, t.answer, t.waktu_minutes, t.due_at,"
+			       " t.breached, t.payload, c.meeting_id, c.state, c.sop_version_id,"
+			       " m.classification FROM tasks t JOIN cases c ON c.id = t.case_id"
+			       " JOIN meetings m ON m.id = c.meeting_id WHERE t.case_id = ?1 ORDER BY t.id",
+	[SQL_TASK_LIST_AVAILABLE] = "SELECT t.id, t.case_id, t.step, t.role, t.assignee_id,"
+				    " t.from_task_id, t.state, t.available_at, t.opened_at, t.opened_by,"
+				    " t.completed_at, t.completed_by, t.acting_id, t.answer,"
+				    " t.waktu_minutes, t.due_at, t.breached, t.payload, c.meeting_id,"
+				    " c.state, c.sop_version_id, m.classification FROM tasks t"
+				    " JOIN cases c ON c.id = t.case_id JOIN meetings m ON m.id = c.meeting_id"
+				    " WHERE t.state = 'available' AND c.state = 'open'"
+				    " ORDER BY t.available_at, t.id",
+	[SQL_TASK_SET_OPENED] = "UPDATE tasks SET opened_at = ?2, opened_by = ?3 WHERE id = ?1"
+				" AND opened_at IS NULL",
+	/* Only an available task completes: a second completer changes no row. */
+	[SQL_TASK_COMPLETE] = "UPDATE tasks SET state = 'completed', completed_at = ?2, completed_by = ?3,"
+			      " acting_id = ?4, answer = ?5, payload = ?6"
+			      " WHERE id = ?1 AND state = 'available'",
+	[SQL_TASK_CANCEL_OPEN] = "UPDATE tasks SET state = 'cancelled' WHERE case_id = ?1"
+				 " AND state = 'available'",
+
+	[SQL_ARTEFACT_INSERT] = "INSERT INTO artefacts (case_id, task_id, kind, code, author_id, to_role,"
+				" to_user_id, text, data, created_at)"
+				" VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+	[SQL_ARTEFACT_SET_CODE] = "UPDATE artefacts SET code = ?2 WHERE id = ?1",
+	/* id, task_id, step, kind, code, author_id, to_role, to_user_id, text, data, created_at */
+	[SQL_ARTEFACT_LIST_CASE] = "SELECT a.id, a.task_id, t.step, a.kind, a.code, a.author_id, a.to_role,"
+				   " a.to_user_id, a.text, a.data, a.created_at FROM artefacts a"
+				   " JOIN tasks t ON t.id = a.task_id WHERE a.case_id = ?1 ORDER BY a.id",
+	[SQL_ARTEFACT_LIST_TASK] = "SELECT a.id, a.task_id, t.step, a.kind, a.code, a.author_id, a.to_role,"
+				   " a.to_user_id, a.text, a.data, a.created_at FROM artefacts a"
+				   " JOIN tasks t ON t.id = a.task_id WHERE a.task_id = ?1 ORDER BY a.id",
+	[SQL_ARTEFACT_CODE_EXISTS] = "SELECT 1 FROM artefacts WHERE case_id = ?1 AND code = ?2 LIMIT 1",
+
+	[SQL_GRANT_INSERT] = "INSERT INTO document_grants (document_id, user_id, case_id, granted_by,"
+			     " granted_at) VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT DO NOTHING",
+	/* user id */
+	[SQL_GRANT_LIST_DOCUMENT] = "SELECT user_id FROM document_grants WHERE document_id = ?1"
+				    " ORDER BY user_id",
+	/* A PIC's read of a document: granted, published or verified, within clearance ?3. */
+	[SQL_GRANT_VISIBLE] = "SELECT 1 FROM document_grants g JOIN documents d ON d.id = g.document_id"
+			      " JOIN meetings m ON m.id = d.meeting_id"
+			      " WHERE g.document_id = ?1 AND g.user_id = ?2"
+			      " AND d.state IN ('published', 'verified')"
+			      " AND d.classification <= ?3 AND m.classification <= ?3",
+	[SQL_DOCUMENT_PUBLISH] = "UPDATE documents SET state = 'published', case_id = ?2, published_at = ?3"
+				 " WHERE id = ?1 AND state = 'internal'",
+	[SQL_DOCUMENT_VERIFY] = "UPDATE documents SET state = 'verified', verified_at = ?2"
+				" WHERE id = ?1 AND state = 'published'",
+	/* id */
+	[SQL_DOCUMENT_LIST_CASE_PUBLISHED] = "SELECT id FROM documents WHERE case_id = ?1"
+					     " AND state = 'published' ORDER BY id",
+	[SQL_DOCUMENT_OPENED_BY] = "SELECT 1 FROM audit_log WHERE object_type = 'document'"
+				   " AND object_id = ?1 AND actor_id = ?2 AND at >= ?3"
+				   " AND action IN ('document.view', 'document.download') LIMIT 1",
+	/* as SQL_DOCUMENT_LIST, for a PIC: ?1 meeting, ?2 stage or NULL, ?3 clearance, ?4 user */
+	[SQL_DOCUMENT_LIST_PIC] = "SELECT d.id, d.meeting_id, d.stage, d.type, d.title, d.classification,"
+				  " d.source, d.scanned_by, d.scanned_at, d.scan_device, d.scan_pages, d.state,"
+				  " u.username, d.created_at, d.current_version, m.classification"
+				  " FROM documents d JOIN users u ON u.id = d.created_by"
+				  " JOIN meetings m ON m.id = d.meeting_id"
+				  " JOIN document_grants g ON g.document_id = d.id AND g.user_id = ?4"
+				  " WHERE d.meeting_id = ?1 AND (?2 IS NULL OR d.stage = ?2)"
+				  " AND d.classification <= ?3 AND m.classification <= ?3"
+				  " AND d.state IN ('published', 'verified')"
+				  " ORDER BY CASE d.stage WHEN 'perencanaan' THEN 1 WHEN 'pelaksanaan' THEN 2"
+				  " ELSE 3 END, d.id",
+	/* as SQL_MEETING_LIST, for a PIC: meetings holding a document visible to them.
+	 * ?1 clearance, ?2 limit, ?3 offset, ?4 user */
+	[SQL_MEETING_LIST_PIC] = "SELECT m.id, m.title, m.number, m.date, m.place, m.chair, m.classification,"
+				 " u.username, m.created_at, m.updated_at,"
+				 " (SELECT count(*) FROM documents d JOIN document_grants g"
+				 "  ON g.document_id = d.id AND g.user_id = ?4 WHERE d.meeting_id = m.id"
+				 "  AND d.classification <= ?1 AND d.state IN ('published', 'verified'))"
+				 " FROM meetings m JOIN users u ON u.id = m.created_by"
+				 " WHERE m.classification <= ?1 AND EXISTS (SELECT 1 FROM documents d"
+				 "  JOIN document_grants g ON g.document_id = d.id AND g.user_id = ?4"
+				 "  WHERE d.meeting_id = m.id AND d.classification <= ?1"
+				 "  AND d.state IN ('published', 'verified'))"
+				 " ORDER BY m.date DESC, m.id DESC LIMIT ?2 OFFSET ?3",
+	[SQL_MEETING_COUNT_PIC] = "SELECT count(*) FROM meetings m WHERE m.classification <= ?1"
+				  " AND EXISTS (SELECT 1 FROM documents d JOIN document_grants g"
+				  "  ON g.document_id = d.id AND g.user_id = ?2 WHERE d.meeting_id = m.id"
+				  "  AND d.classification <= ?1 AND d.state IN ('published', 'verified'))",
+	[SQL_MEETING_VISIBLE_PIC] = "SELECT 1 FROM meetings m WHERE m.id = ?1 AND m.classification <= ?2"
+				    " AND EXISTS (SELECT 1 FROM documents d JOIN document_grants g"
+				    "  ON g.document_id = d.id AND g.user_id = ?3 WHERE d.meeting_id = m.id"
+				    "  AND d.classification <= ?2 AND d.state IN ('published', 'verified'))",
+	/* as SQL_MEETING_GET with the PIC's count: ?1 id, ?2 clearance, ?3 user */
+	[SQL_MEETING_GET_PIC] = "SELECT m.id, m.title, m.number, m.date, m.place, m.chair, m.classification,"
+				" u.username, m.created_at, m.updated_at,"
+				" (SELECT count(*) FROM documents d JOIN document_grants g"
+				"  ON g.document_id = d.id AND g.user_id = ?3 WHERE d.meeting_id = m.id"
+				"  AND d.classification <= ?2 AND d.state IN ('published', 'verified'))"
+				" FROM meetings m JOIN users u ON u.id = m.created_by WHERE m.id = ?1",
+
+	[SQL_ACTING_INSERT] = "INSERT INTO acting (user_id, role, for_user_id, kind, starts_at, ends_at,"
+			      " reason, granted_by, granted_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+	/* id, user_id, role, for_user_id, kind, starts_at, ends_at, reason, granted_by, granted_at,
+	 * revoked_at */
+	[SQL_ACTING_GET] = "SELECT id, user_id, role, for_user_id, kind, starts_at, ends_at, reason,"
+			   " granted_by, granted_at, revoked_at FROM acting WHERE id = ?1",
+	[SQL_ACTING_LIST_ALL] = "SELECT id, user_id, role, for_user_id, kind, starts_at, ends_at, reason,"
+				" granted_by, granted_at, revoked_at FROM acting ORDER BY id DESC LIMIT 500",
+	[SQL_ACTING_LIST_USER] = "SELECT id, user_id, role, for_user_id, kind, starts_at, ends_at, reason,"
+				 " granted_by, granted_at, revoked_at FROM acting WHERE user_id = ?1"
+				 " OR for_user_id = ?1 ORDER BY id DESC LIMIT 500",
+	[SQL_ACTING_REVOKE] = "UPDATE acting SET revoked_at = ?2 WHERE id = ?1 AND revoked_at IS NULL",
+	/* id, role, for_user_id, kind: the user's acting grants in force at ?2 */
+	[SQL_ACTING_ACTIVE] = "SELECT id, role, for_user_id, kind FROM acting WHERE user_id = ?1"
+			      " AND revoked_at IS NULL AND starts_at <= ?2 AND ends_at > ?2 ORDER BY id",
+	/* id: active holders of role ?1 */
+	[SQL_USERS_WITH_ROLE] = "SELECT u.id FROM users u JOIN user_roles r ON r.user_id = u.id"
+				" WHERE r.role = ?1 AND u.disabled = 0 ORDER BY u.display_name",
+	/* id: ?1 LIKE pattern or NULL, ?2 role or NULL, ?3 limit */
+	[SQL_DIRECTORY_SEARCH] = "SELECT u.id FROM users u WHERE u.disabled = 0"
+				 " AND (?1 IS NULL OR u.username LIKE ?1 ESCAPE '\\'"
+				 "  OR u.display_name LIKE ?1 ESCAPE '\\' OR u.nip LIKE ?1 ESCAPE '\\'"
+				 "  OR u.unit LIKE ?1 ESCAPE '\\')"
+				 " AND (?2 IS NULL OR EXISTS (SELECT 1 FROM user_roles r"
+				 "  WHERE r.user_id = u.id AND r.role = ?2))"
+				 " ORDER BY u.display_name, u.id LIMIT ?3",
 	/* -- end engine -- */
 
 	/* compliance and notifications (domain/compliance.c) */
+	/* id, case_id, step, role, state, available_at, completed_at, waktu_minutes,
+	 * breach_notified_at, meeting id, meeting title, meeting classification */
+	[SQL_COMPLIANCE_TASK_GET] = "SELECT t.id, t.case_id, t.step, t.role, t.state, t.available_at,"
+				    " t.completed_at, t.waktu_minutes, t.breach_notified_at, m.id,"
+				    " m.title, m.classification FROM tasks t"
+				    " JOIN cases c ON c.id = t.case_id JOIN meetings m ON m.id = c.meeting_id"
+				    " WHERE t.id = ?1",
+	[SQL_COMPLIANCE_TASK_FLAG] = "UPDATE tasks SET breached = 1 WHERE id = ?1",
+	/* changes() is 0 when the task was notified already: a breach is notified once */
+	[SQL_COMPLIANCE_TASK_NOTIFIED] = "UPDATE tasks SET breached = 1, breach_notified_at = ?2"
+					 " WHERE id = ?1 AND breach_notified_at IS NULL",
+	/* id; ?1 = now */
+	[SQL_COMPLIANCE_OVERDUE] = "SELECT id FROM tasks WHERE state = 'available' AND due_at IS NOT NULL"
+				   " AND due_at < ?1 AND breach_notified_at IS NULL ORDER BY id",
+	/* name_id, name_en, superior */
+	[SQL_COMPLIANCE_ROLE_GET] = "SELECT name_id, name_en, superior FROM roles WHERE code = ?1",
+	/* id, clearance: active holders of role ?1 and officials acting for it at ?2 */
+	[SQL_COMPLIANCE_RECIPIENTS] = "SELECT u.id, u.clearance FROM users u WHERE u.disabled = 0"
+				      " AND u.id IN (SELECT user_id FROM user_roles WHERE role = ?1"
+				      " UNION SELECT user_id FROM acting WHERE role = ?1"
+				      " AND revoked_at IS NULL AND starts_at <= ?2 AND ?2 < ends_at)"
+				      " ORDER BY u.id",
+	/* a row when user ?1 acts for role ?2 at ?3 */
+	[SQL_COMPLIANCE_ACTING_FOR] = "SELECT 1 FROM acting WHERE user_id = ?1 AND role = ?2"
+				      " AND revoked_at IS NULL AND starts_at <= ?3 AND ?3 < ends_at LIMIT 1",
+	/* tasks completed in [?1, ?2]: case_id, step, role, available_at, completed_at,
+	 * waktu_minutes, breached, sop_version_id, sop code, completed_by, username, display_name */
+	[SQL_COMPLIANCE_REPORT_COMPLETED] = "SELECT t.case_id, t.step, t.role, t.available_at,"
+					    " t.completed_at, t.waktu_minutes, t.breached,"
+					    " c.sop_version_id, v.code, t.completed_by, u.username,"
+					    " u.display_name FROM tasks t"
+					    " JOIN cases c ON c.id = t.case_id"
+					    " JOIN sop_versions v ON v.id = c.sop_version_id"
+					    " LEFT JOIN users u ON u.id = t.completed_by"
+					    " WHERE t.state = 'completed'"
+					    " AND t.completed_at BETWEEN ?1 AND ?2 ORDER BY t.id",
+	/* tasks open now that became available by ?1: case_id, step, role, available_at, due_at,
+	 * waktu_minutes, breached, sop_version_id, sop code */
+	[SQL_COMPLIANCE_REPORT_OPEN] = "SELECT t.case_id, t.step, t.role, t.available_at, t.due_at,"
+				       " t.waktu_minutes, t.breached, c.sop_version_id, v.code"
+				       " FROM tasks t JOIN cases c ON c.id = t.case_id"
+				       " JOIN sop_versions v ON v.id = c.sop_version_id"
+				       " WHERE t.state = 'available' AND t.available_at <= ?1 ORDER BY t.id",
+	/* cases open at some time in [?1, ?2]: id, meeting_id, meeting title, meeting
+	 * classification, state, started_at, closed_at, tasks reached, tasks breached */
+	[SQL_COMPLIANCE_REPORT_CASES] = "SELECT c.id, c.meeting_id, m.title, m.classification, c.state,"
+					" c.started_at, c.closed_at,"
+					" (SELECT count(*) FROM tasks t WHERE t.case_id = c.id"
+					"  AND t.state <> 'cancelled'),"
+					" (SELECT count(*) FROM tasks t WHERE t.case_id = c.id"
+					"  AND t.breached = 1)"
+					" FROM cases c JOIN meetings m ON m.id = c.meeting_id"
+					" WHERE c.started_at <= ?2 AND (c.closed_at IS NULL OR c.closed_at >= ?1)"
+					" ORDER BY c.started_at, c.id",
+	/* cases closed in [?1, ?2]: state, closed_at */
+	[SQL_COMPLIANCE_REPORT_CLOSED] = "SELECT state, closed_at FROM cases"
+					 " WHERE closed_at BETWEEN ?1 AND ?2"
+					 " AND state IN ('completed', 'kept_internal')",
+	[SQL_NOTIFICATION_INSERT] = "INSERT INTO notifications (user_id, kind, task_id, case_id,"
+				    " message_id, message_en, created_at)"
+				    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+	/* id, kind, task_id, case_id, message_id, message_en, created_at, read_at; ?2 = limit */
+	[SQL_NOTIFICATION_LIST] = "SELECT id, kind, task_id, case_id, message_id, message_en,"
+				  " created_at, read_at FROM notifications WHERE user_id = ?1"
+				  " ORDER BY id DESC LIMIT ?2",
+	[SQL_NOTIFICATION_UNREAD] = "SELECT count(*) FROM notifications"
+				    " WHERE user_id = ?1 AND read_at IS NULL",
+	/* changes() is 0 when notification ?1 is not user ?2's */
+	[SQL_NOTIFICATION_READ] = "UPDATE notifications SET read_at = coalesce(read_at, ?3)"
+				  " WHERE id = ?1 AND user_id = ?2",
 	/* -- end compliance -- */
 };
 

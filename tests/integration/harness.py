@@ -1158,6 +1158,260 @@ class SidangTestCase(unittest.TestCase):
         self.assertEqual(data.blob_files(), before_blobs, "a blob file was stored " + what)
 
 
+# --------------------------------------------------------------------------------------------
+# the SOP engine (docs/api.md "The SOP engine"; the seed: shared/seed/README.md)
+
+SEED_SOP_CODE = "pemilihan-pengunggahan-data"
+SEED_SOP_FILE = os.path.join(SOURCE_DIR, "sop", "pemilihan-pengunggahan-data.yaml")
+SOP_FIXTURES_DIR = os.path.join(SOURCE_DIR, "tests", "fixtures", "sop")
+
+# The five officials of the seed SOP (username, role), each cleared for sangat_rahasia.
+SEED_OFFICIALS = (("karo", "karo_hph"), ("kabag", "kabag_persidangan"),
+                  ("kasubbag", "kasubbag_pengelolaan"), ("persidangan", "pengelola_persidangan"),
+                  ("naskah", "pengelola_naskah"))
+# The PICs and the two accounts outside the bureau: (username, role, clearance).
+SEED_OTHERS = (("pic1", "reader", "rahasia"), ("pic2", "reader", "biasa"),
+               ("admin", "admin", None), ("auditor", "auditor", None))
+
+# The seed's steps: number -> (performer role, roles sharing it, actions).
+SEED_STEPS = {
+    1: ("pengelola_persidangan", ("pengelola_naskah",), ("compile",)),
+    2: ("kasubbag_pengelolaan", (), ("check",)),
+    3: ("karo_hph", (), ("decide",)),
+    4: ("kabag_persidangan", (), ("dispose",)),
+    5: ("kasubbag_pengelolaan", (), ("dispose",)),
+    6: ("pengelola_persidangan", (), ("publish",)),
+    7: ("pengelola_naskah", (), ("publish", "report")),
+    8: ("kabag_persidangan", (), ("report",)),
+    9: ("karo_hph", (), ("verify",)),
+}
+SEED_WAKTU = {8: 5, 9: 10}  # minutes (Mutu Baku); the other steps have none
+
+
+def parse_iso(s):
+    """'2026-11-24T10:43:51Z' -> Unix seconds."""
+    if not isinstance(s, str) or not ISO_TIME_RE.match(s):
+        raise AssertionError("not an ISO 8601 UTC time: %r" % (s,))
+    import calendar
+    return calendar.timegm(time.strptime(s, "%Y-%m-%dT%H:%M:%SZ"))
+
+
+def utc_date(offset_days=0):
+    """Today's UTC date (YYYY-MM-DD) moved by OFFSET_DAYS."""
+    return time.strftime("%Y-%m-%d", time.gmtime(time.time() + offset_days * 86400))
+
+
+class ClockFile:
+    """The file named by SIDANG_CLOCK_FILE: an offset in seconds the server re-reads whenever
+    the file changes (src/util/clock.c). Written by rename, so the server never reads half."""
+
+    def __init__(self, directory=None):
+        self.dir = directory or make_tempdir("sidang-clock-")
+        self.path = os.path.join(self.dir, "clock")
+        self.seconds = None
+        self.set(0)
+
+    def set(self, seconds):
+        tmp = self.path + ".tmp"
+        with open(tmp, "w") as f:
+            f.write("%d\n" % seconds)
+        os.replace(tmp, self.path)
+        self.seconds = seconds
+
+    def env(self):
+        return {"SIDANG_CLOCK_FILE": self.path}
+
+
+def _parallel(fns):
+    """Runs the callables at once; returns their results in order, re-raising the first error."""
+    results = [None] * len(fns)
+    errors = [None] * len(fns)
+
+    def run(i):
+        try:
+            results[i] = fns[i]()
+        except BaseException as e:  # noqa: B902 - re-raised below
+            errors[i] = e
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(len(fns))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    for e in errors:
+        if e is not None:
+            raise e
+    return results
+
+
+class SopPeople:
+    """The cast of a walk through the seed SOP: the five officials, the two PICs, an admin and an
+    auditor (and EXTRA (username, role, clearance) accounts), each created through the CLI and
+    logged in once. .c[name] is the logged-in Client, .ids[name] the user id, .role[name]."""
+
+    def __init__(self, data, server, extra=(), only=None):
+        specs = [(n, r, "sangat_rahasia") for n, r in SEED_OFFICIALS] + list(SEED_OTHERS)
+        specs += list(extra)
+        if only is not None:
+            specs = [s for s in specs if s[0] in only]
+        self.data = data
+        self.server = server
+        self.role = {n: r for n, r, _ in specs}
+        self.clearance = {n: (c or "biasa") for n, _, c in specs}
+        self.names = [n for n, _, _ in specs]
+        _parallel([lambda s=s: data.add_user(s[0], roles=(s[1],), clearance=s[2],
+                                             display_name="Pejabat %s" % s[0])
+                   for s in specs])
+        clients = _parallel([lambda n=n: new_client(server, n) for n in self.names])
+        self.c = dict(zip(self.names, clients))
+        self.ids = {}
+        for n in self.names:
+            u = self.c[n].user
+            if not isinstance(u, dict) or not isinstance(u.get("id"), int):
+                raise AssertionError("login of %s returned no user id: %r" % (n, u))
+            self.ids[n] = u["id"]
+
+    def officials(self):
+        """The names holding one of the bureau's five SOP roles."""
+        return [n for n in self.names if self.role[n] in BUREAU_ROLES]
+
+    def pics(self):
+        return [n for n in self.names if self.role[n] == "reader"]
+
+    def outsiders(self):
+        """admin and auditor: never see a dossier."""
+        return [n for n in self.names if self.role[n] in ("admin", "auditor")]
+
+    def holders(self, role):
+        return [n for n in self.names if self.role[n] == role]
+
+
+class SopTestCase(SidangTestCase):
+    """Helpers for driving cases and tasks (docs/api.md "The SOP engine")."""
+
+    people = None  # a SopPeople, set by the subclass
+
+    def cl(self, who):
+        return who if isinstance(who, Client) else self.people.c[who]
+
+    def get_case(self, meeting_id, who="karo"):
+        r = self.cl(who).get("/api/meetings/%d/case" % meeting_id)
+        self.assertEqual(r.status, 200, r.describe())
+        return r.json()
+
+    def case_tasks(self, case, step=None, state=None):
+        return [t for t in case["tasks"] if (step is None or t["step"] == step) and
+                (state is None or t["state"] == state)]
+
+    def available_task(self, meeting_id, step, who="karo"):
+        """The one available task of STEP in the meeting's case (TASK as the case lists it)."""
+        case = self.get_case(meeting_id, who)
+        ts = self.case_tasks(case, step, "available")
+        self.assertEqual(len(ts), 1, "expected one available task of step %d; case: %s"
+                         % (step, json.dumps(case)[:3000]))
+        return ts[0]
+
+    def open_task(self, task_id, who):
+        r = self.cl(who).get("/api/tasks/%d" % task_id)
+        self.assertEqual(r.status, 200, r.describe())
+        return r.json()
+
+    def complete(self, task_id, who, body):
+        return self.cl(who).post("/api/tasks/%d/complete" % task_id, body)
+
+    def complete_ok(self, task_id, who, body):
+        r = self.complete(task_id, who, body)
+        self.assertEqual(r.status, 200, r.describe())
+        j = r.json()
+        self.assertIn("task", j, r.describe())
+        self.assertIn("case", j, r.describe())
+        self.assertEqual(j["task"]["id"], task_id, r.describe())
+        self.assertEqual(j["task"]["state"], "completed", r.describe())
+        return j
+
+    def inbox_ids(self, who):
+        r = self.cl(who).get("/api/tasks")
+        self.assertEqual(r.status, 200, r.describe())
+        return [t["id"] for t in r.json()["items"]]
+
+    def upload_doc(self, who, meeting_id, stage, type, classification=None, title=None):
+        extra = {}
+        if classification:
+            extra["classification"] = classification
+        if title:
+            extra["title"] = title
+        data = pdf_bytes()
+        r = self.cl(who).upload(meeting_id, data, filename="%s-%s.pdf" % (stage, type),
+                                stage=stage, type=type, extra=extra)
+        self.assertEqual(r.status, 201, r.describe())
+        d = r.json()
+        d["_sha256"] = sha256_hex(data)
+        return d
+
+    def audit_rows(self):
+        """Every audit entry as a dict (seq, at, actor, action, object_type, object_id, detail)."""
+        rows = self.data.query("SELECT seq, at, actor, action, object_type, object_id, detail "
+                               "FROM audit_log ORDER BY seq")
+        return [dict(zip(("seq", "at", "actor", "action", "object_type", "object_id", "detail"),
+                         r)) for r in rows]
+
+    def assertAuditVerifies(self):
+        r = self.data.cli("audit", "verify")
+        self.assertEqual(r.returncode, 0, r.describe())
+        self.assertIn("audit chain ok", r.stdout, r.describe())
+
+    # The official of the seed cast who performs each step by default.
+    STEP_PERFORMER = {1: "persidangan", 2: "kasubbag", 3: "karo", 4: "kabag", 5: "kasubbag",
+                      6: "persidangan", 7: "naskah", 8: "kabag", 9: "karo"}
+
+    def default_body(self, task):
+        """A valid completion body for TASK (as GET /api/tasks/{id} returns it, with its
+        context): ticks what is present, answers "ya", grants nothing, confirms everything."""
+        body = {}
+        ctx = task.get("context") or {}
+        for action in task["actions"]:
+            if action == "compile":
+                body["note"] = "Dokumen dihimpun."
+            elif action == "check":
+                body["ticked"] = [{"stage": i["stage"], "type": t} for i in ctx["checklist"]
+                                  for t in i["required"] if t in i["present"]]
+            elif action == "decide":
+                body["answer"] = "ya"
+                body["reason"] = "Disetujui."
+            elif action == "dispose":
+                body["instruction"] = "Mohon ditindaklanjuti."
+            elif action == "publish":
+                body["grants"] = []
+            elif action == "report":
+                body["text"] = "Telah selesai."
+            elif action == "verify":
+                body["documents"] = [{"id": d["id"], "result": "confirmed", "note": ""}
+                                     for d in ctx["documents"]]
+        return body
+
+    def walk_to(self, meeting_id, step, performers=None):
+        """Completes the case's steps until STEP is the available one (default bodies; the
+        dossier must already hold what the steps need). PERFORMERS overrides STEP_PERFORMER."""
+        who = dict(self.STEP_PERFORMER)
+        who.update(performers or {})
+        for _ in range(20):
+            case = self.get_case(meeting_id)
+            self.assertEqual(case["state"], "open", "case closed before step %d" % step)
+            if case["current_steps"] == [step]:
+                return case
+            cur = case["current_steps"][0]
+            task = self.available_task(meeting_id, cur)
+            full = self.open_task(task["id"], who[cur])
+            self.complete_ok(task["id"], who[cur], self.default_body(full))
+        self.fail("did not reach step %d" % step)
+
+    def assertUserRef(self, ref, name):
+        self.assertIsInstance(ref, dict, "expected a USERREF of %s, got %r" % (name, ref))
+        self.assertEqual(ref.get("username"), name, ref)
+        self.assertEqual(ref.get("id"), self.people.ids[name], ref)
+        self.assertIn("display_name", ref)
+
+
 def main():
     """unittest.main that prints the servers' logs when something failed, and sets the exit
     status (non-zero on any failure or error)."""

@@ -583,6 +583,161 @@ static void test_rehash_on_login(void **state)
 	assert_trail_whole(f, 2);
 }
 
+/* --- an account that changes while its password is being verified --------------------------- */
+
+#define NEW_PASSWORD "a brand new passphrase"
+
+enum change { CHANGE_PASSWORD, CHANGE_DISABLE };
+
+struct change_ctx {
+	struct db *db; /* a second handle: another request's connection */
+	struct audit *a;
+	const char *username;
+	enum change what;
+	int calls;
+};
+
+/* Runs between auth_login's Argon2id verification and its session transaction, as a password
+ * change or a disable committed by another request in that window would. */
+static void change_account(void *arg)
+{
+	struct change_ctx *x = arg;
+	struct db_conn *c = db_acquire(x->db);
+	char err[256];
+	x->calls++;
+	if (x->what == CHANGE_PASSWORD)
+		assert_int_equal(users_set_password(c, x->a, &cli, x->username, NEW_PASSWORD, err,
+						    sizeof err),
+				 ST_OK);
+	else
+		assert_int_equal(users_set_disabled(c, x->a, &cli, x->username, true), ST_OK);
+	db_release(x->db, c);
+}
+
+static void login_during_change(struct fx *f, const char *name, enum change what,
+				const char *reason)
+{
+	struct change_ctx x = {.a = f->a, .username = name, .what = what};
+	assert_int_equal(db_open(f->path, false, 1, &x.db), ST_OK);
+	auth_test_set_after_verify(change_account, &x);
+	struct auth_session s;
+	enum status st = auth_login(f->c, f->a, name, PASSWORD, "192.0.2.20", &s, NULL);
+	auth_test_set_after_verify(NULL, NULL);
+	db_close(x.db);
+	assert_int_equal(x.calls, 1);
+	/* The old password's session must not outlive the change made while it was checked. */
+	assert_int_equal(st, ST_UNAUTH);
+	assert_string_equal(s.token, "");
+	char want[64];
+	snprintf(want, sizeof want, "\"reason\":\"%s\"", reason);
+	assert_last_action(f, "login.fail", want);
+	/* It counts as a failed attempt: the reservation stays. */
+	assert_int_equal(count(f, SQL_LOGIN_FAIL_COUNT_USER, name), 1);
+}
+
+static int64_t sessions_of(struct fx *f, int64_t uid)
+{
+	/* Deleting them is the only per-user statement; the test is over with them anyway. */
+	struct db_stmt *st;
+	assert_int_equal(db_prepare(f->c, SQL_SESSION_DELETE_USER, &st), ST_OK);
+	db_bind_int(st, 1, uid);
+	assert_int_equal(db_exec_stmt(st), ST_OK);
+	db_done(st);
+	return db_changes(f->c);
+}
+
+static void test_password_changed_during_login(void **state)
+{
+	struct fx *f = *state;
+	int64_t id = make_user(f, "kartika", PASSWORD);
+	login_during_change(f, "kartika", CHANGE_PASSWORD, "password_changed");
+	assert_int_equal(sessions_of(f, id), 0);
+	struct auth_session s;
+	assert_int_equal(auth_login(f->c, f->a, "kartika", PASSWORD, "192.0.2.20", &s, NULL),
+			 ST_UNAUTH);
+	assert_int_equal(auth_login(f->c, f->a, "kartika", NEW_PASSWORD, "192.0.2.20", &s, NULL),
+			 ST_OK);
+	/* create, password, login.fail (the race), login.fail (old password), login */
+	assert_trail_whole(f, 5);
+}
+
+static void test_disabled_during_login(void **state)
+{
+	struct fx *f = *state;
+	int64_t id = make_user(f, "lestari", PASSWORD);
+	login_during_change(f, "lestari", CHANGE_DISABLE, "disabled");
+	assert_int_equal(sessions_of(f, id), 0);
+	assert_trail_whole(f, 3); /* create, disable, login.fail */
+}
+
+static void set_hash_raw(struct fx *f, int64_t id, const char *hash)
+{
+	struct db_stmt *st;
+	assert_int_equal(db_prepare(f->c, SQL_USER_SET_PASSWORD, &st), ST_OK);
+	db_bind_int(st, 1, id);
+	db_bind_text(st, 2, hash);
+	assert_int_equal(db_exec_stmt(st), ST_OK);
+	db_done(st);
+}
+
+static char *stored_hash(struct fx *f, const char *name)
+{
+	struct user u;
+	char *hash = NULL;
+	assert_int_equal(users_get_by_name(f->c, name, &u, &hash), ST_OK);
+	return hash;
+}
+
+static void test_rehash_never_overwrites_a_new_password(void **state)
+{
+	struct fx *f = *state;
+	int64_t id = make_user(f, "mawar", PASSWORD);
+	char weak[crypto_pwhash_STRBYTES];
+	assert_int_equal(crypto_pwhash_str(weak, PASSWORD, strlen(PASSWORD),
+					   crypto_pwhash_OPSLIMIT_MIN, 8192 * 1024),
+			 0);
+	set_hash_raw(f, id, weak);
+	/* The login verifies against the weak hash and computes a rehash of the OLD password; the
+	 * password changes before it is stored. */
+	login_during_change(f, "mawar", CHANGE_PASSWORD, "password_changed");
+	char *hash = stored_hash(f, "mawar");
+	assert_true(auth_password_verify(NEW_PASSWORD, hash));
+	assert_false(auth_password_verify(PASSWORD, hash));
+	free(hash);
+	assert_int_equal(sessions_of(f, id), 0);
+}
+
+static void test_rehash_statement_is_conditional(void **state)
+{
+	struct fx *f = *state;
+	int64_t id = make_user(f, "nanda", PASSWORD);
+	char *before = stored_hash(f, "nanda");
+	struct db_stmt *st;
+	/* Expecting another hash than the stored one: nothing changes. */
+	assert_int_equal(db_prepare(f->c, SQL_USER_REHASH, &st), ST_OK);
+	db_bind_int(st, 1, id);
+	db_bind_text(st, 2, "$argon2id$replacement");
+	db_bind_text(st, 3, "$argon2id$not-the-stored-one");
+	assert_int_equal(db_exec_stmt(st), ST_OK);
+	db_done(st);
+	assert_int_equal(db_changes(f->c), 0);
+	char *now = stored_hash(f, "nanda");
+	assert_string_equal(now, before);
+	free(now);
+	/* Expecting the stored one: replaced. */
+	assert_int_equal(db_prepare(f->c, SQL_USER_REHASH, &st), ST_OK);
+	db_bind_int(st, 1, id);
+	db_bind_text(st, 2, "$argon2id$replacement");
+	db_bind_text(st, 3, before);
+	assert_int_equal(db_exec_stmt(st), ST_OK);
+	db_done(st);
+	assert_int_equal(db_changes(f->c), 1);
+	now = stored_hash(f, "nanda");
+	assert_string_equal(now, "$argon2id$replacement");
+	free(now);
+	free(before);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -599,6 +754,11 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_login_refused_early, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_unknown_user_costs_a_hash, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_rehash_on_login, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_password_changed_during_login, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_disabled_during_login, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_rehash_never_overwrites_a_new_password, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_rehash_statement_is_conditional, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,7 +1,7 @@
-// The meeting page (#/meetings/{id}[/{stage}]): the meeting's facts with an edit form (PATCH), and
-// its documents in three stages as tabs, each with its upload form.
+// The meeting page (#/meetings/{id}[/{stage}]): the meeting's facts with an edit form (PATCH), its
+// documents in three stages as tabs, each with its upload form, and the history of its SOP case.
 
-import {h, uid} from '../dom.js';
+import {h, uid, append} from '../dom.js';
 import {t} from '../i18n.js';
 import {api, documentContentUrl} from '../api.js';
 import {errorMessage} from '../errors.js';
@@ -12,6 +12,7 @@ import {stageCodes, hasBureauRole} from '../state.js';
 import {meetingForm} from './meetingform.js';
 import {classificationBadge, stateBadge, cell} from './common.js';
 import {stageUploadForm, newVersionForm} from './upload.js';
+import {caseHistorySection} from './casehistory.js';
 
 const INLINE_TYPES = /^(application\/pdf|image\/(png|jpeg|tiff))$/;
 
@@ -167,7 +168,7 @@ export async function renderMeeting(container, route, ctx) {
 		for (const stage of stages) {
 			const docs = list.filter((d) => d.stage === stage);
 			counts[stage].textContent = `(${fmtNumber(docs.length)})`;
-			tables[stage].replaceChildren(documentTable(docs, stage, reloadDocuments));
+			tables[stage].replaceChildren(documentTable(docs, stage, reloadDocuments, canEdit));
 		}
 	}
 
@@ -187,11 +188,13 @@ export async function renderMeeting(container, route, ctx) {
 		}
 	}
 
-	container.append(facts,
+	append(container, [facts,
 		h('section', {class: 'stages', 'aria-labelledby': docsHeadingId},
 			h('h2', {id: docsHeadingId}, t('meeting.documents')),
 			tablist,
-			stages.map((s) => panels[s])));
+			stages.map((s) => panels[s])),
+		// The SOP case over this dossier: for the bureau's performers, who run it.
+		canEdit ? caseHistorySection(meeting) : null]);
 	showDocuments(Array.isArray(documents.items) ? documents.items : []);
 	select(current, false);
 	return {title: meeting.title};
@@ -223,7 +226,8 @@ function alihMediaText(am) {
 
 const COLUMNS = 9;
 
-function documentTable(docs, stage, reload) {
+// CANEDIT: the user may upload new versions (a bureau performer; a PIC only reads).
+function documentTable(docs, stage, reload, canEdit) {
 	if (docs.length === 0) {
 		return h('p', {class: 'empty'}, t('document.none', {stage: stageInSentence(stage)}));
 	}
@@ -288,7 +292,8 @@ function documentTable(docs, stage, reload) {
 			cell(t('document.uploaded'), h('div', null, h('span', null, v.uploaded_by || d.created_by || '—'),
 				v.uploaded_at ? h('time', {class: 'small muted', datetime: v.uploaded_at}, fmtDateTime(v.uploaded_at)) : null)),
 			cell(t('document.state'), stateBadge(d.state)),
-			cell(t('document.actions'), h('div', {class: 'row-actions'}, download, view, versionBtn, historyBtn))));
+			cell(t('document.actions'), h('div', {class: 'row-actions'}, download, view, canEdit ? versionBtn : null,
+				historyBtn))));
 		body.append(detailRow);
 	}
 	return h('div', {class: 'table-wrap'}, h('table', {class: 'table responsive docs-table'},

@@ -75,10 +75,14 @@ export async function renderMeetings(container, route, ctx) {
 	const items = Array.isArray(res.items) ? res.items : [];
 	const total = Number.isFinite(res.total) ? res.total : items.length;
 
-	if (!bureau) {
+	// Outside the bureau a user sees only the meetings holding documents they were granted (as a
+	// PIC); with none, say why the list is empty.
+	if (!bureau && items.length === 0 && page === 1) {
 		body.append(h('div', {class: 'alert alert-info'},
 			h('p', null, h('strong', null, t('meetings.noRoleTitle'))),
 			h('p', null, t('meetings.noRole'))));
+	} else if (!bureau) {
+		body.append(h('p', null, t('meetings.granted')));
 	}
 	if (items.length === 0) {
 		if (bureau) body.append(h('p', {class: 'empty'}, page > 1 ? t('meetings.pageEmpty') : t('meetings.empty')));

@@ -1,17 +1,17 @@
 /* The JSON shapes of docs/api.md, built in one place. */
 #include <string.h>
 
-#include "api/api.h"
+#include "domain/shapes.h"
 #include "util/clock.h"
 
-json_t *api_time_json(int64_t t)
+json_t *shape_time(int64_t t)
 {
 	char s[21];
 	clock_format_iso(t, s);
 	return json_string(s);
 }
 
-json_t *api_user_json(const struct user *u)
+json_t *shape_user(const struct user *u)
 {
 	json_t *roles = json_array();
 	for (int i = 0; i < u->nroles; i++)
@@ -22,31 +22,31 @@ json_t *api_user_json(const struct user *u)
 			 classification_name(u->clearance), "roles", roles);
 }
 
-json_t *api_meeting_json(const struct meeting *m)
+json_t *shape_meeting(const struct meeting *m)
 {
 	return json_pack("{s:I, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:o, s:o, s:I}", "id",
 			 (json_int_t)m->id, "title", m->title, "number", m->number, "date", m->date,
 			 "place", m->place, "chair", m->chair, "classification",
 			 classification_name(m->classification), "created_by", m->created_by,
-			 "created_at", api_time_json(m->created_at), "updated_at",
-			 api_time_json(m->updated_at), "document_count", (json_int_t)m->document_count);
+			 "created_at", shape_time(m->created_at), "updated_at",
+			 shape_time(m->updated_at), "document_count", (json_int_t)m->document_count);
 }
 
-json_t *api_version_json(const struct doc_version *v)
+json_t *shape_version(const struct doc_version *v)
 {
 	return json_pack("{s:I, s:s, s:I, s:s, s:s, s:s, s:o}", "version", (json_int_t)v->version,
 			 "sha256", v->sha256, "size", (json_int_t)v->size, "mime", v->mime, "filename",
 			 v->filename, "uploaded_by", v->uploaded_by, "uploaded_at",
-			 api_time_json(v->uploaded_at));
+			 shape_time(v->uploaded_at));
 }
 
 static enum status add_version(void *ctx, const struct doc_version *v)
 {
-	json_array_append_new(ctx, api_version_json(v));
+	json_array_append_new(ctx, shape_version(v));
 	return ST_OK;
 }
 
-json_t *api_document_json(struct db_conn *c, const struct document *d, bool with_versions)
+json_t *shape_document(struct db_conn *c, const struct document *d, bool with_versions)
 {
 	json_t *alih = json_null();
 	if (d->has_alih_media)
@@ -56,13 +56,13 @@ json_t *api_document_json(struct db_conn *c, const struct document *d, bool with
 	struct doc_version cur;
 	json_t *current = json_null();
 	if (documents_version(c, d->id, d->current_version, &cur) == ST_OK)
-		current = api_version_json(&cur);
+		current = shape_version(&cur);
 	json_t *o = json_pack("{s:I, s:I, s:s, s:s, s:s, s:s, s:s, s:o, s:s, s:s, s:o, s:o}", "id",
 			      (json_int_t)d->id, "meeting_id", (json_int_t)d->meeting_id, "stage",
 			      d->stage, "type", d->type, "title", d->title, "classification",
 			      classification_name(d->classification), "source", d->source,
 			      "alih_media", alih, "state", d->state, "created_by", d->created_by,
-			      "created_at", api_time_json(d->created_at), "current_version", current);
+			      "created_at", shape_time(d->created_at), "current_version", current);
 	if (o && with_versions) {
 		json_t *versions = json_array();
 		documents_versions(c, d->id, add_version, versions);
@@ -71,16 +71,3 @@ json_t *api_document_json(struct db_conn *c, const struct document *d, bool with
 	return o;
 }
 
-bool api_param_id(struct req *r, int i, int64_t *out)
-{
-	if (i >= r->match.nparams || !router_param_id(r->match.params[i], out)) {
-		http_reply_error(r, 404, "not_found", "not found", NULL);
-		return false;
-	}
-	return true;
-}
-
-void api_reply_field_error(struct req *r, const struct field_error *fe)
-{
-	http_reply_error(r, 400, "validation_failed", fe->message, fe->field);
-}
