@@ -134,21 +134,11 @@ static void read_row(struct db_stmt *s, struct document *d)
 	d->meeting_classification = (enum classification)db_col_int(s, 15);
 }
 
+static void read_row_any(struct db_stmt *s, void *out) { read_row(s, out); }
+
 static enum status load(struct db_conn *c, int64_t id, struct document *out)
 {
-	struct db_stmt *s;
-	enum status st = db_prepare(c, SQL_DOCUMENT_GET, &s);
-	if (st != ST_OK)
-		return st;
-	db_bind_int(s, 1, id);
-	bool row;
-	st = db_step(s, &row);
-	if (st == ST_OK && !row)
-		st = ST_NOT_FOUND;
-	if (st == ST_OK)
-		read_row(s, out);
-	db_done(s);
-	return st;
+	return db_get_row(c, SQL_DOCUMENT_GET, id, read_row_any, out);
 }
 
 enum status documents_can_upload(struct db_conn *c, struct audit *a, const struct user *u,

@@ -51,25 +51,16 @@ static void read_task(struct db_stmt *s, struct task_row *t)
 	t->meeting_classification = (enum classification)db_col_int(s, 21);
 }
 
+static void read_task_row(struct db_stmt *s, void *out) { read_task(s, out); }
+
 enum status engine_load_task(struct db_conn *c, int64_t id, struct task_row *t)
 {
-	struct db_stmt *s;
-	enum status st = db_prepare(c, SQL_TASK_GET, &s);
-	if (st != ST_OK)
-		return st;
-	db_bind_int(s, 1, id);
-	bool row;
-	st = db_step(s, &row);
-	if (st == ST_OK && !row)
-		st = ST_NOT_FOUND;
-	if (st == ST_OK)
-		read_task(s, t);
-	db_done(s);
-	return st;
+	return db_get_row(c, SQL_TASK_GET, id, read_task_row, t);
 }
 
-static void read_case(struct db_stmt *s, struct case_row *k)
+static void read_case(struct db_stmt *s, void *out)
 {
+	struct case_row *k = out;
 	k->id = db_col_int(s, 0);
 	k->meeting_id = db_col_int(s, 1);
 	k->sop_version_id = db_col_int(s, 2);
@@ -81,19 +72,7 @@ static void read_case(struct db_stmt *s, struct case_row *k)
 
 static enum status load_case_by(struct db_conn *c, enum sql_id id, int64_t key, struct case_row *k)
 {
-	struct db_stmt *s;
-	enum status st = db_prepare(c, id, &s);
-	if (st != ST_OK)
-		return st;
-	db_bind_int(s, 1, key);
-	bool row;
-	st = db_step(s, &row);
-	if (st == ST_OK && !row)
-		st = ST_NOT_FOUND;
-	if (st == ST_OK)
-		read_case(s, k);
-	db_done(s);
-	return st;
+	return db_get_row(c, id, key, read_case, k);
 }
 
 enum status engine_load_case(struct db_conn *c, int64_t id, struct case_row *k)

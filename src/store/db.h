@@ -64,6 +64,11 @@ bool db_col_is_null(struct db_stmt *s, int col);
 /* Resets the statement and clears its bindings, returning it to the cache. */
 void db_done(struct db_stmt *s);
 
+/* The common "one row by key" read: prepares ID, binds KEY as parameter 1, steps once and hands
+ * the row to READ(s, OUT). ST_NOT_FOUND when there is no row. */
+enum status db_get_row(struct db_conn *c, enum sql_id id, int64_t key,
+		       void (*read)(struct db_stmt *s, void *out), void *out);
+
 int64_t db_last_insert_id(struct db_conn *c);
 int64_t db_changes(struct db_conn *c);
 /* The last error text of the connection, for logs. */

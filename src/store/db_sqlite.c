@@ -404,6 +404,24 @@ void db_done(struct db_stmt *s)
 	s->bind_error = ST_OK;
 }
 
+enum status db_get_row(struct db_conn *c, enum sql_id id, int64_t key,
+		       void (*read)(struct db_stmt *s, void *out), void *out)
+{
+	struct db_stmt *s;
+	enum status st = db_prepare(c, id, &s);
+	if (st != ST_OK)
+		return st;
+	db_bind_int(s, 1, key);
+	bool row;
+	st = db_step(s, &row);
+	if (st == ST_OK && !row)
+		st = ST_NOT_FOUND;
+	if (st == ST_OK)
+		read(s, out);
+	db_done(s);
+	return st;
+}
+
 int64_t db_last_insert_id(struct db_conn *c) { return sqlite3_last_insert_rowid(c->h); }
 
 int64_t db_changes(struct db_conn *c) { return sqlite3_changes64(c->h); }

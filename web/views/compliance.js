@@ -109,6 +109,8 @@ function thead(...cols) {
 
 function perStep(rows) {
 	const r = list(rows);
+	// The SOP's code is shown only when the report spans several SOPs.
+	const several = new Set(r.map((x) => x.sop_code)).size > 1;
 	const c = {
 		step: t('comp.step'), text: t('comp.text'), role: t('comp.role'), waktu: t('task.waktu'), tasks: t('comp.tasks'),
 		median: t('comp.median'), worst: t('comp.worst'), breaches: t('comp.breaches'), open: t('comp.open'),
@@ -118,9 +120,9 @@ function perStep(rows) {
 		h('caption', {class: 'visually-hidden'}, t('comp.perStep')),
 		thead([c.step, 'num'], [c.text], [c.role], [c.waktu], [c.tasks, 'num'], [c.median, 'num'], [c.worst, 'num'],
 			[c.breaches, 'num'], [c.open, 'num'], [c.openOverdue, 'num']),
-		h('tbody', null, r.map((x) => h('tr', {class: x.breaches ? 'is-breached' : null},
+		h('tbody', null, r.map((x) => h('tr', {class: x.breaches || x.open_overdue ? 'is-breached' : null},
 			cell(c.step, h('div', null, h('span', null, String(x.step)),
-				x.sop_code ? h('span', {class: 'small muted'}, x.sop_code) : null), 'num'),
+				several && x.sop_code ? h('span', {class: 'small muted'}, x.sop_code) : null), 'num'),
 			cell(c.text, textIn(x.text)),
 			cell(c.role, roleName(x.role)),
 			cell(c.waktu, Number(x.waktu_minutes) > 0 ? fmtMinutes(x.waktu_minutes) : t('task.noWaktu')),
@@ -170,8 +172,8 @@ function perCase(rows) {
 		thead([c.meeting], [c.state], [c.tasks, 'num'], [c.breaches, 'num'], [c.started], [c.closed], [c.elapsed, 'num']),
 		h('tbody', null, r.map((x) => h('tr', {class: x.breaches ? 'is-breached' : null},
 			cell(c.meeting, x.meeting_id !== undefined && hasBureauRole()
-				? h('a', {href: `#/meetings/${encodeURIComponent(x.meeting_id)}`}, x.meeting_title || String(x.meeting_id))
-				: (x.meeting_title || '—')),
+				? h('a', {href: `#/meetings/${encodeURIComponent(x.meeting_id)}`}, x.meeting_title || t('inbox.meetingN', {id: x.meeting_id}))
+				: (x.meeting_title || t('inbox.meetingN', {id: x.meeting_id ?? ''}))),
 			cell(c.state, caseStateBadge(x.state)),
 			cell(c.tasks, num(x.tasks), 'num'),
 			cell(c.breaches, breaches(x.breaches), 'num'),
