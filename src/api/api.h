@@ -44,6 +44,7 @@ void api_acting_create(struct req *r);
 void api_acting_delete(struct req *r);
 void api_directory(struct req *r);
 /* -- handlers: reports -- */
+/* -- handlers: admin -- */
 void api_reports_compliance(struct req *r);
 void api_notifications_list(struct req *r);
 void api_notifications_read(struct req *r);

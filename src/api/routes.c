@@ -31,6 +31,7 @@ static const struct endpoint
 	ep_acting_delete = {api_acting_delete, 0, NULL},
 	ep_directory = {api_directory, 0, NULL};
 /* -- endpoints: reports -- */
+/* -- endpoints: admin -- */
 static const struct endpoint ep_reports_compliance = {api_reports_compliance, 0, NULL};
 static const struct endpoint ep_notifications_list = {api_notifications_list, 0, NULL};
 static const struct endpoint ep_notifications_read = {api_notifications_read, 0, NULL};
@@ -63,6 +64,7 @@ const struct route api_routes[] = {
 	{HTTP_DELETE, "/api/acting/{id}", (void *)&ep_acting_delete},
 	{HTTP_GET, "/api/directory", (void *)&ep_directory},
 	/* -- routes: reports -- */
+	/* -- routes: admin -- */
 	{HTTP_GET, "/api/reports/compliance", (void *)&ep_reports_compliance},
 	{HTTP_GET, "/api/notifications", (void *)&ep_notifications_list},
 	{HTTP_POST, "/api/notifications/{id}/read", (void *)&ep_notifications_read},

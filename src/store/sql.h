@@ -128,6 +128,8 @@ enum sql_id {
 	SQL_NOTIFICATION_UNREAD,
 	SQL_NOTIFICATION_READ,
 	/* -- end compliance -- */
+	/* administration and audit queries (domain/users.c, domain/audit_query.c) */
+	/* -- end admin -- */
 
 	SQL__COUNT
 };

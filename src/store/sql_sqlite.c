@@ -608,6 +608,9 @@ static const char *const texts[SQL__COUNT] = {
 	[SQL_NOTIFICATION_READ] = "UPDATE notifications SET read_at = coalesce(read_at, ?3)"
 				  " WHERE id = ?1 AND user_id = ?2",
 	/* -- end compliance -- */
+
+	/* administration and audit queries (domain/users.c, domain/audit_query.c) */
+	/* -- end admin -- */
 };
 
 const char *sql_text(enum sql_id id)
