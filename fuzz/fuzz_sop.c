@@ -68,7 +68,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	}
 	check(s == NULL);
-	check(st == ST_INVALID || st == ST_NOMEM || (st == ST_TOO_LARGE && size > SOP_DEFINITION_BYTES));
+	check(st == ST_INVALID || st == ST_NOMEM ||
+	      (st == ST_TOO_LARGE && size > SOP_DEFINITION_BYTES));
 	check(err.message[0] != '\0');
 	for (const char *c = err.message; *c; c++)
 		check(*c >= 0x20 && *c < 0x7f);

@@ -28,8 +28,14 @@
 /* Path segments and length of a request path we route. */
 #define LIMIT_PATH_BYTES 1024
 #define LIMIT_ROUTE_PARAMS 4
-/* Query string parameters we look at. */
+/* A query parameter's name and its value, each after percent-decoding. Our parameters are
+ * numbers, flags, dates and short search words. */
 #define LIMIT_QUERY_VALUE_BYTES 256
+/* Parameters in one query string; no endpoint takes more than a handful. */
+#define LIMIT_QUERY_PARAMS 32
+/* Body bytes a request to an endpoint without uploads may still send after it was refused (on
+ * top of LIMIT_JSON_BODY_BYTES) before the connection is closed without an answer. */
+#define LIMIT_DRAIN_SLACK_BYTES (64 * 1024)
 
 /* --- multipart ---------------------------------------------------------------------------- */
 

@@ -133,6 +133,7 @@ export const api = {
 	startCase: (meetingId) => request('POST', `/api/meetings/${encodeURIComponent(meetingId)}/case`),
 	sop: (versionId) => request('GET', `/api/sops/${encodeURIComponent(versionId)}`),
 	directory: (q, limit = 20) => request('GET', `/api/directory?${query({q, limit})}`),
+	acting: () => request('GET', '/api/acting'),
 	notifications: () => request('GET', '/api/notifications'),
 	markNotificationRead: (id) => request('POST', `/api/notifications/${encodeURIComponent(id)}/read`),
 	compliance: (from, to) => request('GET', `/api/reports/compliance${from || to ? `?${query({from, to})}` : ''}`),

@@ -158,6 +158,8 @@ void api_meetings_patch(struct req *r)
 	db_release(r->app->db, c);
 	if (st == ST_INVALID)
 		api_reply_field_error(r, &fe);
+	else if (st == ST_DENIED && fe.field)
+		http_reply_error(r, 403, "forbidden", fe.message, fe.field);
 	else if (st != ST_OK)
 		http_reply_status(r, st, NULL);
 	else

@@ -28,9 +28,9 @@ static void usage_validate(FILE *f)
 {
 	fputs("usage: sidang sop validate FILE...\n"
 	      "\n"
-	      "Parses and validates each SOP definition. Prints \"FILE: ok (code CODE, N steps)\" for a\n"
-	      "good one and \"FILE:LINE: REASON\" on standard error for a bad one. Exits 0 when all are\n"
-	      "good, 1 when any is not.\n",
+	      "Parses and validates each SOP definition. Prints \"FILE: ok (code CODE, N steps)\"\n"
+	      "for a good one and \"FILE:LINE: REASON\" on standard error for a bad one. Exits 0\n"
+	      "when all are good, 1 when any is not.\n",
 	      f);
 }
 
@@ -38,8 +38,8 @@ static void usage_list(FILE *f)
 {
 	fputs("usage: sidang sop list [--data DIR]\n"
 	      "\n"
-	      "Lists every stored version of every SOP definition, by code and version; '*' marks the\n"
-	      "latest version of each code (the one new cases start on).\n"
+	      "Lists every stored version of every SOP definition, by code and version; '*' marks\n"
+	      "the latest version of each code (the one new cases start on).\n"
 	      "\n"
 	      "  --data DIR   data directory (default ./var)\n",
 	      f);
@@ -49,8 +49,8 @@ static void usage_show(FILE *f)
 {
 	fputs("usage: sidang sop show CODE[@VERSION]|VERSION_ID [--data DIR] [--json]\n"
 	      "\n"
-	      "Shows a stored definition: its header, roles, checklist and steps with the Mutu Baku\n"
-	      "columns. CODE alone means its latest version.\n"
+	      "Shows a stored definition: its header, roles, checklist and steps with the Mutu\n"
+	      "Baku columns. CODE alone means its latest version.\n"
 	      "\n"
 	      "  --data DIR   data directory (default ./var)\n"
 	      "  --json       the whole definition as JSON (the shape in docs/sop-format.md)\n",
@@ -61,8 +61,9 @@ static void usage_import(FILE *f)
 {
 	fputs("usage: sidang sop import FILE [--data DIR]\n"
 	      "\n"
-	      "Validates FILE and stores it as the next version of its code, unless the latest version\n"
-	      "has the same text (\"unchanged\"). Its roles are added to (or updated in) the roles table.\n"
+	      "Validates FILE and stores it as the next version of its code, unless the latest\n"
+	      "version has the same text (\"unchanged\"). Its roles are added to (or updated in)\n"
+	      "the roles table.\n"
 	      "Running cases keep the version they started on. Audited as sop.import.\n"
 	      "\n"
 	      "  --data DIR   data directory (default ./var)\n",
@@ -209,8 +210,8 @@ static int sop_list(int argc, char **argv)
 		char at[21], ver[16];
 		clock_format_iso(v->imported_at, at);
 		snprintf(ver, sizeof ver, "%d%s", v->version, latest ? " *" : "");
-		printf("%-5lld %-32s %-8s %-12.12s %-20s %-10s %s\n", (long long)v->id, v->code, ver,
-		       v->sha256, at, v->imported_by, v->title);
+		printf("%-5lld %-32s %-8s %-12.12s %-20s %-10s %s\n", (long long)v->id, v->code,
+		       ver, v->sha256, at, v->imported_by, v->title);
 	}
 	free(l.v);
 	return 0;
@@ -296,7 +297,8 @@ static void print_step(const struct sop_step *st)
 	n = 0;
 	for (int i = 0; i < st->ninputs; i++) {
 		int w = snprintf(inputs + n, sizeof inputs - n, "%s%s", n ? ", " : "",
-				 st->inputs[i].name.id ? st->inputs[i].name.id : st->inputs[i].code);
+				 st->inputs[i].name.id ? st->inputs[i].name.id
+						       : st->inputs[i].code);
 		if (w > 0 && (size_t)w < sizeof inputs - n)
 			n += (size_t)w;
 	}
@@ -395,7 +397,7 @@ static enum status resolve(struct db_conn *c, const char *what, int64_t *id)
 {
 	enum status st;
 	char *end;
-	if (what[0] >= '0' && what[0] <= '9') {
+	if (what[0] && strspn(what, "0123456789") == strlen(what)) {
 		errno = 0;
 		long long v = strtoll(what, &end, 10);
 		if (errno || *end || v <= 0) {
@@ -449,7 +451,8 @@ static int sop_show(int argc, char **argv)
 		if (st == ST_NOT_FOUND)
 			cli_error("no SOP version with id %lld", (long long)id);
 		else if (st != ST_OK)
-			cli_error("cannot load SOP version %lld: %s", (long long)id, status_name(st));
+			cli_error("cannot load SOP version %lld: %s", (long long)id,
+				  status_name(st));
 	} else if (st != ST_NOT_FOUND && st != ST_INVALID) {
 		cli_error("cannot find '%s': %s", argv[optind], status_name(st));
 	}
@@ -498,8 +501,8 @@ static int sop_import_cmd(int argc, char **argv)
 	int64_t id = 0;
 	int version = 0;
 	bool unchanged = false;
-	enum status st = sop_import(c, inst.audit, &who, text, len, path, &id, &version, &unchanged,
-				    &err);
+	enum status st =
+		sop_import(c, inst.audit, &who, text, len, path, &id, &version, &unchanged, &err);
 	const struct sop *s = NULL;
 	if (st == ST_OK)
 		st = sop_load_version(c, id, &s);
@@ -507,7 +510,8 @@ static int sop_import_cmd(int argc, char **argv)
 	instance_close(&inst);
 	free(text);
 	if (st == ST_OK) {
-		printf("%s %s version %d\n", unchanged ? "unchanged:" : "imported", s->code, version);
+		printf("%s %s version %d\n", unchanged ? "unchanged:" : "imported", s->code,
+		       version);
 		rc = 0;
 	} else {
 		if (err.message[0])

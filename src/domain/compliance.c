@@ -191,11 +191,11 @@ out:
 	return st;
 }
 
-struct role_info {
+struct chain_role {
 	char *name_id, *name_en, *superior;
 };
 
-static void role_info_release(struct role_info *r)
+static void chain_role_release(struct chain_role *r)
 {
 	free(r->name_id);
 	free(r->name_en);
@@ -204,7 +204,7 @@ static void role_info_release(struct role_info *r)
 }
 
 /* The role's names and superior; an unknown role is named by its code and has no superior. */
-static enum status role_load(struct db_conn *c, const char *code, struct role_info *out)
+static enum status role_load(struct db_conn *c, const char *code, struct chain_role *out)
 {
 	memset(out, 0, sizeof *out);
 	struct db_stmt *s;
@@ -225,7 +225,7 @@ static enum status role_load(struct db_conn *c, const char *code, struct role_in
 	}
 	db_done(s);
 	if (st != ST_OK)
-		role_info_release(out);
+		chain_role_release(out);
 	return st;
 }
 
@@ -266,7 +266,7 @@ static enum status recipients_of(struct db_conn *c, const char *role, int64_t no
  * superior role; up the chain past a superior role nobody holds; the role's own holders at the
  * top, or when the whole chain above is vacant. */
 static enum status breach_recipients(struct db_conn *c, const struct task_info *t,
-				     const struct role_info *ri, int64_t now,
+				     const struct chain_role *ri, int64_t now,
 				     struct recipients *out)
 {
 	enum status st = ST_OK;
@@ -276,13 +276,13 @@ static enum status breach_recipients(struct db_conn *c, const struct task_info *
 	for (int hop = 0; role && hop < CHAIN_MAX_HOPS; hop++) {
 		if ((st = recipients_of(c, role, now, out)) != ST_OK || out->n > 0)
 			goto out;
-		struct role_info up;
+		struct chain_role up;
 		if ((st = role_load(c, role, &up)) != ST_OK)
 			goto out;
 		free(role);
 		role = up.superior;
 		up.superior = NULL;
-		role_info_release(&up);
+		chain_role_release(&up);
 	}
 	st = recipients_of(c, t->role, now, out);
 out:
@@ -295,7 +295,7 @@ out:
 static enum status notify_breach(struct db_conn *c, const struct task_info *t, int64_t elapsed,
 				 bool open, int64_t now)
 {
-	struct role_info ri;
+	struct chain_role ri;
 	struct recipients rc = {0};
 	char *msg[2][2] = {{NULL, NULL}, {NULL, NULL}}; /* [title shown?][id, en] */
 	enum status st = role_load(c, t->role, &ri);
@@ -359,7 +359,7 @@ out:
 		free(msg[i][1]);
 	}
 	free(rc.v);
-	role_info_release(&ri);
+	chain_role_release(&ri);
 	return st;
 }
 

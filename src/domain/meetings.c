@@ -266,6 +266,19 @@ enum status meetings_update(struct db_conn *c, struct audit *a, const struct use
 		st = ST_INVALID;
 		goto out;
 	}
+	/* Lowering a classification declassifies the meeting's details to readers of lower
+	 * clearance: reserved to the bureau head and the head of the sessions division. Raising it
+	 * stays open to any bureau member, up to their clearance (above). */
+	bool lowered = in->has_classification && (int)in->classification < (int)cur.classification;
+	if (lowered && !user_has_role(u, "karo_hph") && !user_has_role(u, "kabag_persidangan")) {
+		db_rollback(c);
+		audit_denied(c, a, u, address, "meeting", id);
+		fe->field = "classification";
+		snprintf(fe->message, sizeof fe->message,
+			 "only the head of the bureau or of the sessions division may lower a "
+			 "classification");
+		return ST_DENIED;
+	}
 	struct db_stmt *s;
 	if ((st = db_prepare(c, SQL_MEETING_UPDATE, &s)) != ST_OK)
 		goto out;
@@ -284,6 +297,9 @@ enum status meetings_update(struct db_conn *c, struct audit *a, const struct use
 	char ids[24];
 	snprintf(ids, sizeof ids, "%lld", (long long)id);
 	detail = meeting_detail(in);
+	if (in->has_classification && detail)
+		json_object_set_new(detail, "classification_before",
+				    json_string(classification_name(cur.classification)));
 	struct audit_event ev = {u->id, u->username, address, "meeting.update", "meeting", ids, detail};
 	if ((st = audit_append(a, c, &ev, NULL)) != ST_OK)
 		goto out;

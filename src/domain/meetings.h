@@ -52,7 +52,10 @@ enum status meetings_create(struct db_conn *c, struct audit *a, const struct use
 /* Loads meeting ID if U may read it, else ST_NOT_FOUND (and the refusal is audited). */
 enum status meetings_get(struct db_conn *c, struct audit *a, const struct user *u,
 			 const char *address, int64_t id, struct meeting *out);
-/* Applies the given fields of IN to meeting ID. */
+/* Applies the given fields of IN to meeting ID as U. ST_NOT_FOUND when U may not see it;
+ * ST_INVALID (FE filled) for a classification above U's clearance; ST_DENIED (FE filled, the
+ * refusal audited) when U lowers the classification without holding karo_hph or
+ * kabag_persidangan. The audit entry records the classification before and after. */
 enum status meetings_update(struct db_conn *c, struct audit *a, const struct user *u,
 			    const char *address, int64_t id, const struct meeting_input *in,
 			    struct meeting *out, struct field_error *fe);

@@ -25,8 +25,8 @@
 
 _Static_assert(sizeof(((struct sop_version_info *)0)->code) == SOP_CODE_MAX + 1, "code");
 
-static const char *const action_names[] = {"compile", "check",   "decide", "dispose",
-					   "publish", "report",  "verify"};
+static const char *const action_names[] = {"compile", "check",  "decide", "dispose",
+					   "publish", "report", "verify"};
 #define NACTIONS ((int)(sizeof action_names / sizeof action_names[0]))
 
 static const char *const stage_names[] = {"perencanaan", "pelaksanaan", "pelaporan"};
@@ -89,7 +89,7 @@ struct pctx {
 
 /* Messages are printable ASCII: whatever of the file they quote has been through shown(). */
 __attribute__((format(printf, 3, 4))) static enum status fail(struct pctx *p, int line,
-							    const char *fmt, ...)
+							      const char *fmt, ...)
 {
 	va_list ap;
 	va_start(ap, fmt);
@@ -156,7 +156,8 @@ static bool code_ok(const char *s, size_t n, size_t max, bool dash)
 		return false;
 	for (size_t i = 0; i < n; i++) {
 		char c = s[i];
-		if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || (dash && c == '-')))
+		if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' ||
+		      (dash && c == '-')))
 			return false;
 	}
 	return true;
@@ -180,7 +181,8 @@ static enum status get_str(struct pctx *p, const struct ynode *v, int line, cons
 	if (n > SOP_TEXT_BYTES)
 		return fail(p, line, "%s'%s' is longer than %d bytes", where, key, SOP_TEXT_BYTES);
 	if (!text_ok(v->value, n))
-		return fail(p, line, "%s'%s' holds control characters or invalid UTF-8", where, key);
+		return fail(p, line, "%s'%s' holds control characters or invalid UTF-8", where,
+			    key);
 	*out = arena_strndup(p->a, v->value, n);
 	return *out ? ST_OK : ST_NOMEM;
 }
@@ -195,8 +197,8 @@ static enum status get_code(struct pctx *p, const struct ynode *v, int line, con
 	if (v->kind != YN_SCALAR)
 		return fail(p, line, "%s'%s' must be a code", where, key);
 	if (!code_ok(v->value, v->len, max, dash))
-		return fail(p, v->line, "%s'%s': '%s' is not a code (1 to %zu of a-z 0-9 _%s)", where,
-			    key, SHOWN_NODE(v), max, dash ? " -" : "");
+		return fail(p, v->line, "%s'%s': '%s' is not a code (1 to %zu of a-z 0-9 _%s)",
+			    where, key, SHOWN_NODE(v), max, dash ? " -" : "");
 	*out = arena_strndup(p->a, v->value, v->len);
 	return *out ? ST_OK : ST_NOMEM;
 }
@@ -364,19 +366,39 @@ static int find_name(const char *const *names, int n, const struct ynode *v)
 /* ---- header ---------------------------------------------------------------------------------- */
 
 enum {
-	H_NUMBER, H_TITLE, H_ORGANISATION, H_UNIT, H_MADE, H_REVISED, H_REVISION, H_EFFECTIVE,
-	H_APPROVED_BY, H_LEGAL_BASIS, H_QUALIFICATIONS, H_RELATED, H_EQUIPMENT, H_WARNING,
+	H_NUMBER,
+	H_TITLE,
+	H_ORGANISATION,
+	H_UNIT,
+	H_MADE,
+	H_REVISED,
+	H_REVISION,
+	H_EFFECTIVE,
+	H_APPROVED_BY,
+	H_LEGAL_BASIS,
+	H_QUALIFICATIONS,
+	H_RELATED,
+	H_EQUIPMENT,
+	H_WARNING,
 	H_RECORD_KEEPING,
 };
 static const char *const header_keys[] = {
-	[H_NUMBER] = "number",           [H_TITLE] = "title",
-	[H_ORGANISATION] = "organisation", [H_UNIT] = "unit",
-	[H_MADE] = "made",               [H_REVISED] = "revised",
-	[H_REVISION] = "revision",       [H_EFFECTIVE] = "effective",
-	[H_APPROVED_BY] = "approved_by", [H_LEGAL_BASIS] = "legal_basis",
-	[H_QUALIFICATIONS] = "qualifications", [H_RELATED] = "related",
-	[H_EQUIPMENT] = "equipment",     [H_WARNING] = "warning",
-	[H_RECORD_KEEPING] = "record_keeping", NULL,
+	[H_NUMBER] = "number",
+	[H_TITLE] = "title",
+	[H_ORGANISATION] = "organisation",
+	[H_UNIT] = "unit",
+	[H_MADE] = "made",
+	[H_REVISED] = "revised",
+	[H_REVISION] = "revision",
+	[H_EFFECTIVE] = "effective",
+	[H_APPROVED_BY] = "approved_by",
+	[H_LEGAL_BASIS] = "legal_basis",
+	[H_QUALIFICATIONS] = "qualifications",
+	[H_RELATED] = "related",
+	[H_EQUIPMENT] = "equipment",
+	[H_WARNING] = "warning",
+	[H_RECORD_KEEPING] = "record_keeping",
+	NULL,
 };
 
 /* The title goes into sop_versions.title and struct sop_version_info (256 bytes). */
@@ -390,12 +412,13 @@ static enum status parse_header(struct pctx *p, const struct ynode *v, int line)
 	enum status st = read_fields(p, v, line, w, "'header'", header_keys, &f);
 	if (st != ST_OK)
 		return st;
-	static const int required[] = {H_NUMBER, H_TITLE, H_ORGANISATION, H_UNIT, H_MADE,
-				       H_EFFECTIVE, H_APPROVED_BY};
+	static const int required[] = {H_NUMBER, H_TITLE,     H_ORGANISATION, H_UNIT,
+				       H_MADE,   H_EFFECTIVE, H_APPROVED_BY};
 	for (size_t i = 0; i < sizeof required / sizeof required[0]; i++)
 		if ((st = need(p, &f, required[i], line, w, header_keys[required[i]])) != ST_OK)
 			return st;
-	if ((st = get_str(p, f.val[H_NUMBER], f.line[H_NUMBER], w, "number", &h->number)) != ST_OK ||
+	if ((st = get_str(p, f.val[H_NUMBER], f.line[H_NUMBER], w, "number", &h->number)) !=
+		    ST_OK ||
 	    (st = get_text(p, f.val[H_TITLE], f.line[H_TITLE], w, "title", SOP_TITLE_BYTES,
 			   &h->title)) != ST_OK ||
 	    (st = get_str(p, f.val[H_ORGANISATION], f.line[H_ORGANISATION], w, "organisation",
@@ -420,16 +443,16 @@ static enum status parse_header(struct pctx *p, const struct ynode *v, int line)
 			   "record_keeping", &h->record_keeping)) != ST_OK)
 		return st;
 	h->revision = 0;
-	if (f.val[H_REVISION] &&
-	    (st = get_int(p, f.val[H_REVISION], f.line[H_REVISION], w, "revision", 0, 999,
-			  &h->revision)) != ST_OK)
+	if (f.val[H_REVISION] && (st = get_int(p, f.val[H_REVISION], f.line[H_REVISION], w,
+					       "revision", 0, 999, &h->revision)) != ST_OK)
 		return st;
 	/* "Revisi ke" and "Tanggal Revisi" go together. */
 	if (h->revision > 0 && !h->revised)
 		return fail(p, f.line[H_REVISION], "%srevision %d needs a 'revised' date", w,
 			    h->revision);
 	if (h->revision == 0 && h->revised)
-		return fail(p, f.line[H_REVISED], "%sa 'revised' date needs 'revision' 1 or more", w);
+		return fail(p, f.line[H_REVISED], "%sa 'revised' date needs 'revision' 1 or more",
+			    w);
 
 	static const char *const approved_keys[] = {"title", "name", "id", NULL};
 	static const char *const wa = "header: approved_by: ";
@@ -461,11 +484,12 @@ static enum status parse_roles(struct pctx *p, const struct ynode *v, int line)
 			return fail(p, it->line, "more than %d roles", SOP_MAX_ROLES);
 		struct sop_role *r = &s->roles[s->nroles];
 		struct fields f;
-		enum status st = read_fields(p, it, it->line, "roles: ", "roles: each role", keys, &f);
+		enum status st =
+			read_fields(p, it, it->line, "roles: ", "roles: each role", keys, &f);
 		if (st != ST_OK || (st = need(p, &f, 0, it->line, "roles: ", "code")) != ST_OK)
 			return st;
-		if ((st = get_code(p, f.val[0], f.line[0], "roles: ", "code", SOP_ROLE_CODE_MAX, false,
-				   &r->code)) != ST_OK)
+		if ((st = get_code(p, f.val[0], f.line[0], "roles: ", "code", SOP_ROLE_CODE_MAX,
+				   false, &r->code)) != ST_OK)
 			return st;
 		char w[96];
 		snprintf(w, sizeof w, "role '%s': ", r->code);
@@ -475,8 +499,8 @@ static enum status parse_roles(struct pctx *p, const struct ynode *v, int line)
 					    s->roles[i].line);
 		r->line = it->line;
 		if ((st = need(p, &f, 1, it->line, w, "title")) != ST_OK ||
-		    (st = get_text(p, f.val[1], f.line[1], w, "title", SOP_TEXT_BYTES, &r->title)) !=
-			    ST_OK ||
+		    (st = get_text(p, f.val[1], f.line[1], w, "title", SOP_TEXT_BYTES,
+				   &r->title)) != ST_OK ||
 		    (st = get_str(p, f.val[2], f.line[2], w, "column", &r->column)) != ST_OK ||
 		    (st = get_str(p, f.val[3], f.line[3], w, "superior", &r->superior)) != ST_OK)
 			return st;
@@ -519,7 +543,8 @@ static enum status parse_checklist(struct pctx *p, const struct ynode *v, int li
 				return fail(p, t->line, "%smore than %d document types", w,
 					    SOP_MAX_TYPES);
 			const char *type;
-			enum status st = get_code(p, t, t->line, w, "type", SOP_CODE_MAX, false, &type);
+			enum status st =
+				get_code(p, t, t->line, w, "type", SOP_CODE_MAX, false, &type);
 			if (st != ST_OK)
 				return st;
 			for (int i = 0; i < c->nrequired; i++)
@@ -535,15 +560,39 @@ static enum status parse_checklist(struct pctx *p, const struct ynode *v, int li
 /* ---- steps ----------------------------------------------------------------------------------- */
 
 enum {
-	S_NUMBER, S_TEXT, S_ROLE, S_ALSO, S_KIND, S_START, S_END, S_ACTIONS, S_STAGES,
-	S_KELENGKAPAN, S_WAKTU, S_OUTPUT, S_NOTE, S_NEXT, S_ANSWERS,
+	S_NUMBER,
+	S_TEXT,
+	S_ROLE,
+	S_ALSO,
+	S_KIND,
+	S_START,
+	S_END,
+	S_ACTIONS,
+	S_STAGES,
+	S_KELENGKAPAN,
+	S_WAKTU,
+	S_OUTPUT,
+	S_NOTE,
+	S_NEXT,
+	S_ANSWERS,
 };
 static const char *const step_keys[] = {
-	[S_NUMBER] = "number",   [S_TEXT] = "text",       [S_ROLE] = "role",
-	[S_ALSO] = "also",       [S_KIND] = "kind",       [S_START] = "start",
-	[S_END] = "end",         [S_ACTIONS] = "actions", [S_STAGES] = "stages",
-	[S_KELENGKAPAN] = "kelengkapan", [S_WAKTU] = "waktu_minutes", [S_OUTPUT] = "output",
-	[S_NOTE] = "note",       [S_NEXT] = "next",       [S_ANSWERS] = "answers", NULL,
+	[S_NUMBER] = "number",
+	[S_TEXT] = "text",
+	[S_ROLE] = "role",
+	[S_ALSO] = "also",
+	[S_KIND] = "kind",
+	[S_START] = "start",
+	[S_END] = "end",
+	[S_ACTIONS] = "actions",
+	[S_STAGES] = "stages",
+	[S_KELENGKAPAN] = "kelengkapan",
+	[S_WAKTU] = "waktu_minutes",
+	[S_OUTPUT] = "output",
+	[S_NOTE] = "note",
+	[S_NEXT] = "next",
+	[S_ANSWERS] = "answers",
+	NULL,
 };
 
 static enum status get_outcome(struct pctx *p, const struct ynode *v, int line, const char *where,
@@ -571,8 +620,8 @@ static enum status parse_answers(struct pctx *p, struct sop_step *step, struct s
 		snprintf(what, sizeof what, "%seach answer", w);
 		enum status st = read_fields(p, it, it->line, w, what, keys, &f);
 		if (st != ST_OK || (st = need(p, &f, 0, it->line, w, "code")) != ST_OK ||
-		    (st = get_code(p, f.val[0], f.line[0], w, "code", SOP_CODE_MAX, true, &an->code)) !=
-			    ST_OK)
+		    (st = get_code(p, f.val[0], f.line[0], w, "code", SOP_CODE_MAX, true,
+				   &an->code)) != ST_OK)
 			return st;
 		char wa[128];
 		snprintf(wa, sizeof wa, "%sanswer '%s': ", w, an->code);
@@ -580,8 +629,8 @@ static enum status parse_answers(struct pctx *p, struct sop_step *step, struct s
 			if (strcmp(step->answers[i].code, an->code) == 0)
 				return fail(p, f.line[0], "%sanswer '%s' given twice", w, an->code);
 		if ((st = need(p, &f, 1, it->line, wa, "label")) != ST_OK ||
-		    (st = get_text(p, f.val[1], f.line[1], wa, "label", SOP_TEXT_BYTES, &an->label)) !=
-			    ST_OK)
+		    (st = get_text(p, f.val[1], f.line[1], wa, "label", SOP_TEXT_BYTES,
+				   &an->label)) != ST_OK)
 			return st;
 		if (f.val[2] && f.val[3])
 			return fail(p, f.line[2] > f.line[3] ? f.line[2] : f.line[3],
@@ -592,8 +641,8 @@ static enum status parse_answers(struct pctx *p, struct sop_step *step, struct s
 		if (f.val[2] && (st = get_int(p, f.val[2], f.line[2], wa, "next", 1,
 					      SOP_STEP_NUMBER_MAX, &an->next.step)) != ST_OK)
 			return st;
-		if (f.val[3] && (st = get_outcome(p, f.val[3], f.line[3], wa, &an->next.outcome)) !=
-					ST_OK)
+		if (f.val[3] &&
+		    (st = get_outcome(p, f.val[3], f.line[3], wa, &an->next.outcome)) != ST_OK)
 			return st;
 		sl->answer[step->nanswers] = it->line;
 		sl->answer_next[step->nanswers] = f.val[2] ? f.line[2] : f.line[3];
@@ -630,11 +679,12 @@ static enum status parse_stages(struct pctx *p, struct sop_step *step, const str
 		int i = find_name(stage_names, NSTAGES, it);
 		if (i < 0)
 			return fail(p, it->line,
-				    "%sunknown stage '%s' (perencanaan, pelaksanaan or pelaporan)", w,
-				    it->kind == YN_SCALAR ? SHOWN_NODE(it) : "?");
+				    "%sunknown stage '%s' (perencanaan, pelaksanaan or pelaporan)",
+				    w, it->kind == YN_SCALAR ? SHOWN_NODE(it) : "?");
 		for (int k = 0; k < step->nstages; k++)
 			if (step->stages[k] == stage_names[i])
-				return fail(p, it->line, "%sstage '%s' given twice", w, stage_names[i]);
+				return fail(p, it->line, "%sstage '%s' given twice", w,
+					    stage_names[i]);
 		step->stages[step->nstages++] = stage_names[i];
 	}
 	return ST_OK;
@@ -650,7 +700,8 @@ static enum status parse_kelengkapan(struct pctx *p, struct sop_step *step, stru
 			return fail(p, it->line, "%smore than %d Kelengkapan inputs", w,
 				    SOP_MAX_INPUTS);
 		const char *code;
-		enum status st = get_code(p, it, it->line, w, "kelengkapan", SOP_CODE_MAX, true, &code);
+		enum status st =
+			get_code(p, it, it->line, w, "kelengkapan", SOP_CODE_MAX, true, &code);
 		if (st != ST_OK)
 			return st;
 		for (int i = 0; i < step->ninputs; i++)
@@ -675,8 +726,8 @@ static enum status parse_output(struct pctx *p, struct sop_step *step, const str
 	    (st = need(p, &f, 1, line, wo, "name")) != ST_OK ||
 	    (st = get_code(p, f.val[0], f.line[0], wo, "code", SOP_CODE_MAX, true,
 			   &step->output.code)) != ST_OK ||
-	    (st = get_text(p, f.val[1], f.line[1], wo, "name", SOP_TEXT_BYTES, &step->output.name)) !=
-		    ST_OK)
+	    (st = get_text(p, f.val[1], f.line[1], wo, "name", SOP_TEXT_BYTES,
+			   &step->output.name)) != ST_OK)
 		return st;
 	return ST_OK;
 }
@@ -722,8 +773,9 @@ static enum status parse_step(struct pctx *p, const struct ynode *v, int index)
 	sl->number = f.line[S_NUMBER];
 	for (int i = 0; i < index; i++)
 		if (s->steps[i].number == step->number)
-			return fail(p, f.line[S_NUMBER], "%sduplicate step number (first at line %d)",
-				    w, s->steps[i].line);
+			return fail(p, f.line[S_NUMBER],
+				    "%sduplicate step number (first at line %d)", w,
+				    s->steps[i].line);
 
 	if ((st = need(p, &f, S_TEXT, v->line, w, "text")) != ST_OK ||
 	    (st = get_text(p, f.val[S_TEXT], f.line[S_TEXT], w, "text", SOP_TEXT_BYTES,
@@ -768,12 +820,11 @@ static enum status parse_step(struct pctx *p, const struct ynode *v, int index)
 	    (st = parse_stages(p, step, f.val[S_STAGES], f.line[S_STAGES], w)) != ST_OK)
 		return st;
 	sl->stages = f.line[S_STAGES];
-	if (f.val[S_KELENGKAPAN] &&
-	    (st = parse_kelengkapan(p, step, sl, f.val[S_KELENGKAPAN], f.line[S_KELENGKAPAN], w)) !=
-		    ST_OK)
+	if (f.val[S_KELENGKAPAN] && (st = parse_kelengkapan(p, step, sl, f.val[S_KELENGKAPAN],
+							    f.line[S_KELENGKAPAN], w)) != ST_OK)
 		return st;
-	if (f.val[S_WAKTU] && (st = get_int(p, f.val[S_WAKTU], f.line[S_WAKTU], w, "waktu_minutes", 1,
-					    SOP_WAKTU_MAX, &step->waktu_minutes)) != ST_OK)
+	if (f.val[S_WAKTU] && (st = get_int(p, f.val[S_WAKTU], f.line[S_WAKTU], w, "waktu_minutes",
+					    1, SOP_WAKTU_MAX, &step->waktu_minutes)) != ST_OK)
 		return st;
 	if (f.val[S_OUTPUT] &&
 	    (st = parse_output(p, step, f.val[S_OUTPUT], f.line[S_OUTPUT], w)) != ST_OK)
@@ -781,8 +832,8 @@ static enum status parse_step(struct pctx *p, const struct ynode *v, int index)
 	if (f.val[S_NEXT] && (st = get_int(p, f.val[S_NEXT], f.line[S_NEXT], w, "next", 1,
 					   SOP_STEP_NUMBER_MAX, &step->next.step)) != ST_OK)
 		return st;
-	if (f.val[S_END] && (st = get_outcome(p, f.val[S_END], f.line[S_END], w,
-					      &step->next.outcome)) != ST_OK)
+	if (f.val[S_END] &&
+	    (st = get_outcome(p, f.val[S_END], f.line[S_END], w, &step->next.outcome)) != ST_OK)
 		return st;
 	sl->next = f.line[S_NEXT];
 	sl->end = f.line[S_END];
@@ -795,8 +846,10 @@ static enum status parse_step(struct pctx *p, const struct ynode *v, int index)
 	/* What the kind asks of the step. */
 	if (step->kind == SOP_DECISION) {
 		if (f.val[S_NEXT] || f.val[S_END])
-			return fail(p, f.val[S_NEXT] ? sl->next : sl->end,
-				    "%sa decision leads on through its answers, not 'next' or 'end'", w);
+			return fail(
+				p, f.val[S_NEXT] ? sl->next : sl->end,
+				"%sa decision leads on through its answers, not 'next' or 'end'",
+				w);
 		if (step->nanswers < 2)
 			return fail(p, sl->answers ? sl->answers : step->line,
 				    "%sa decision needs at least 2 answers, each with a branch", w);
@@ -878,10 +931,11 @@ static enum status check_roles(struct pctx *p)
 		if (!r->superior)
 			continue;
 		if (strcmp(r->superior, r->code) == 0)
-			return fail(p, p->superior_line[i], "role '%s': is its own superior", r->code);
+			return fail(p, p->superior_line[i], "role '%s': is its own superior",
+				    r->code);
 		if (!sop_role(s, r->superior))
-			return fail(p, p->superior_line[i], "role '%s': unknown superior '%s'", r->code,
-				    SHOWN(r->superior));
+			return fail(p, p->superior_line[i], "role '%s': unknown superior '%s'",
+				    r->code, SHOWN(r->superior));
 		/* The chain must reach the top within nroles steps. */
 		const struct sop_role *up = r;
 		int hops = 0;
@@ -890,8 +944,8 @@ static enum status check_roles(struct pctx *p)
 			hops++;
 		}
 		if (hops > s->nroles)
-			return fail(p, p->superior_line[i], "role '%s': the chain of superiors loops",
-				    r->code);
+			return fail(p, p->superior_line[i],
+				    "role '%s': the chain of superiors loops", r->code);
 	}
 	for (int i = 0; i < s->nsteps; i++) {
 		const struct sop_step *st = &s->steps[i];
@@ -901,8 +955,9 @@ static enum status check_roles(struct pctx *p)
 				    SHOWN(st->role));
 		for (int k = 0; k < st->nalso; k++) {
 			if (!sop_role(s, st->also[k]))
-				return fail(p, sl->also_item[k], "step %d: unknown role '%s' in 'also'",
-					    st->number, SHOWN(st->also[k]));
+				return fail(p, sl->also_item[k],
+					    "step %d: unknown role '%s' in 'also'", st->number,
+					    SHOWN(st->also[k]));
 			if (strcmp(st->also[k], st->role) == 0)
 				return fail(p, sl->also_item[k],
 					    "step %d: 'also' repeats the performer role '%s'",
@@ -932,7 +987,8 @@ static enum status check_graph(struct pctx *p)
 				return fail(p, sl->answer_next[k],
 					    "step %d: answer '%s' leads to step %d, which does not "
 					    "exist",
-					    st->number, st->answers[k].code, st->answers[k].next.step);
+					    st->number, st->answers[k].code,
+					    st->answers[k].next.step);
 	}
 	/* Exactly one start. */
 	int start = -1;
@@ -965,7 +1021,8 @@ static enum status check_graph(struct pctx *p)
 	}
 	for (int i = 0; i < s->nsteps; i++)
 		if (!seen[i])
-			return fail(p, s->steps[i].line, "step %d: unreachable from the start step %d",
+			return fail(p, s->steps[i].line,
+				    "step %d: unreachable from the start step %d",
 				    s->steps[i].number, s->steps[start].number);
 
 	/* From every step an end is reachable: iterate to the fixed point. */
@@ -1004,15 +1061,16 @@ static enum status check_graph(struct pctx *p)
 		size_t len = 0;
 		for (int k = pos[at]; k <= n; k++) {
 			int idx = k < n ? order[k] : at;
-			int w = snprintf(path + len, sizeof path - len, "%s%d", k > pos[at] ? " -> " : "",
-					 s->steps[idx].number);
+			int w = snprintf(path + len, sizeof path - len, "%s%d",
+					 k > pos[at] ? " -> " : "", s->steps[idx].number);
 			if (w < 0 || (size_t)w >= sizeof path - len) {
 				snprintf(path + len, sizeof path - len, " ...");
 				break;
 			}
 			len += (size_t)w;
 		}
-		return fail(p, s->steps[at].line, "step %d: cycle with no exit (%s never reaches an end)",
+		return fail(p, s->steps[at].line,
+			    "step %d: cycle with no exit (%s never reaches an end)",
 			    s->steps[at].number, path);
 	}
 
@@ -1026,10 +1084,11 @@ static enum status check_graph(struct pctx *p)
 				    strcmp(s->steps[j].output.code, st->inputs[k].code) == 0)
 					from = &s->steps[j];
 			if (!from)
-				return fail(p, p->lines[i].input[k],
-					    "step %d: Kelengkapan '%s' is not the Output of any other "
-					    "step",
-					    st->number, st->inputs[k].code);
+				return fail(
+					p, p->lines[i].input[k],
+					"step %d: Kelengkapan '%s' is not the Output of any other "
+					"step",
+					st->number, st->inputs[k].code);
 			st->inputs[k].name = from->output.name;
 		}
 		if ((st->actions & SOP_ACT_CHECK) && s->nchecklist == 0)
@@ -1042,9 +1101,9 @@ static enum status check_graph(struct pctx *p)
 /* ---- sop_parse ------------------------------------------------------------------------------- */
 
 enum { T_CODE, T_HEADER, T_ROLES, T_CHECKLIST, T_STEPS };
-static const char *const top_keys[] = {[T_CODE] = "code",     [T_HEADER] = "header",
-				       [T_ROLES] = "roles",   [T_CHECKLIST] = "checklist",
-				       [T_STEPS] = "steps",   NULL};
+static const char *const top_keys[] = {
+	[T_CODE] = "code",           [T_HEADER] = "header", [T_ROLES] = "roles",
+	[T_CHECKLIST] = "checklist", [T_STEPS] = "steps",   NULL};
 
 static enum status parse_root(struct pctx *p, const struct ynode *root)
 {
@@ -1178,7 +1237,10 @@ static void jpush(struct jb *b, json_t *a, json_t *v)
 		b->oom = true;
 }
 
-static json_t *jstr(struct jb *b, const char *s) { return s ? jcheck(b, json_string(s)) : json_null(); }
+static json_t *jstr(struct jb *b, const char *s)
+{
+	return s ? jcheck(b, json_string(s)) : json_null();
+}
 
 static json_t *jtext(struct jb *b, const struct sop_text *t)
 {
@@ -1290,7 +1352,8 @@ json_t *sop_to_json(const struct sop *s)
 	if (!o)
 		return NULL;
 	jset(&b, o, "code", jstr(&b, s->code));
-	jset(&b, o, "version_id", s->version_id ? jcheck(&b, json_integer(s->version_id)) : json_null());
+	jset(&b, o, "version_id",
+	     s->version_id ? jcheck(&b, json_integer(s->version_id)) : json_null());
 	jset(&b, o, "version", s->version ? jcheck(&b, json_integer(s->version)) : json_null());
 	jset(&b, o, "sha256", jstr(&b, s->sha256[0] ? s->sha256 : NULL));
 	jset(&b, o, "header", jheader(&b, &s->header));
@@ -1572,7 +1635,7 @@ enum status sop_import(struct db_conn *c, struct audit *a, const struct actor *w
 
 enum status sop_import_builtin(struct db_conn *c, struct audit *a, int *imported_out)
 {
-	static const struct actor system = {0, "system", "system"};
+	static const struct actor sys_actor = {0, "system", "system"};
 	int imported = 0;
 	enum status st = ST_OK;
 	for (const struct builtin_sop *b = builtin_sops; b->name; b++) {
@@ -1580,8 +1643,8 @@ enum status sop_import_builtin(struct db_conn *c, struct audit *a, int *imported
 		int64_t id;
 		int version;
 		bool unchanged;
-		st = import_text(c, a, &system, (const char *)b->data, b->len, b->name, true, &id,
-				 &version, &unchanged, &err);
+		st = import_text(c, a, &sys_actor, (const char *)b->data, b->len, b->name, true,
+				 &id, &version, &unchanged, &err);
 		if (st != ST_OK) {
 			char msg[600];
 			sop_error_format(&err, msg, sizeof msg);
@@ -1655,7 +1718,8 @@ enum status sop_load_version(struct db_conn *c, int64_t version_id, const struct
 		} else if (sop_parse(text, len, file, &s, &err) != ST_OK) {
 			char msg[600];
 			sop_error_format(&err, msg, sizeof msg);
-			log_error("SOP version %lld no longer parses: %s", (long long)version_id, msg);
+			log_error("SOP version %lld no longer parses: %s", (long long)version_id,
+				  msg);
 			st = ST_CORRUPT;
 		} else if (strcmp(s->code, code) != 0) {
 			st = ST_CORRUPT;

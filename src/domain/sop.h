@@ -175,11 +175,14 @@ struct sop_error {
 /* "FILE:LINE: MESSAGE" (or "FILE: MESSAGE") into OUT. */
 void sop_error_format(const struct sop_error *e, char *out, size_t outlen);
 
-/* Parses and validates TEXT (LEN bytes, ≤ SOP_DEFINITION_BYTES) read from FILENAME. Refuses
- * (ST_INVALID, ERR filled) YAML errors, unknown keys, missing required fields, an unknown role or
+/* Parses and validates TEXT (LEN bytes, ≤ SOP_DEFINITION_BYTES) read from FILENAME (may be NULL).
+ * Refuses (ST_INVALID, ERR filled; ERR may be NULL) YAML errors, anchors, aliases and tags,
+ * unknown or repeated keys, wrong types, missing required fields, bad codes, an unknown role or
  * action, a next step that does not exist, a step that cannot be reached from the start, a
  * decision without a branch per answer (or a process step with answers), a step from which the
- * end cannot be reached (a cycle with no exit), more than one start, and limits exceeded. */
+ * end cannot be reached (a cycle with no exit), no start or more than one, a Kelengkapan input no
+ * other step outputs, and limits exceeded; ST_TOO_LARGE (ERR filled) over SOP_DEFINITION_BYTES.
+ * The rules: docs/sop-format.md. On success *OUT (free with sop_free) has sha256 set, version 0. */
 enum status sop_parse(const char *text, size_t len, const char *filename, struct sop **out,
 		      struct sop_error *err);
 void sop_free(struct sop *s);
@@ -196,7 +199,11 @@ json_t *sop_to_json(const struct sop *s);
 enum status sop_import(struct db_conn *c, struct audit *a, const struct actor *who,
 		       const char *text, size_t len, const char *filename, int64_t *version_id_out,
 		       int *version_out, bool *unchanged_out, struct sop_error *err);
-/* Imports every definition built into the binary (sop/ at build time), as above. */
+/* Imports every definition built into the binary (sop/ at build time), as above, as the actor
+ * "system" — but only a text not yet stored under its code, so that a restart never puts a
+ * built-in definition back over a version an administrator imported since. *imported_out (may be
+ * NULL) counts the new versions. A built-in definition that does not parse is logged with its
+ * line and returned as ST_INVALID: start-up must refuse it. */
 enum status sop_import_builtin(struct db_conn *c, struct audit *a, int *imported_out);
 /* The latest version id of CODE: ST_NOT_FOUND when none. */
 enum status sop_latest(struct db_conn *c, const char *code, int64_t *version_id_out);

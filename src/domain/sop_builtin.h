@@ -1,6 +1,7 @@
 /*
- * The SOP definitions built into the binary: every .yaml file under sop/ in the source tree, embedded at build
- * time by tools/embed_sop.cmake into generated/sop_data.c. sop_import_builtin imports them.
+ * The SOP definitions built into the binary: every .yaml file under sop/ in the source tree,
+ * embedded at build time by tools/embed_sop.cmake into generated/sop_data.c. sop_import_builtin
+ * imports them.
  */
 #ifndef SIDANG_DOMAIN_SOP_BUILTIN_H
 #define SIDANG_DOMAIN_SOP_BUILTIN_H

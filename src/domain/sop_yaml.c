@@ -12,7 +12,7 @@
 #include "util/utf8.h"
 
 __attribute__((format(printf, 3, 4))) static enum status refuse(char *msg, size_t msglen,
-								 const char *fmt, ...)
+								const char *fmt, ...)
 {
 	va_list ap;
 	va_start(ap, fmt);
@@ -54,7 +54,8 @@ static enum status check_bytes(const char *text, size_t len, int *line_out, char
 		for (size_t i = start; i < end; i++) {
 			const unsigned char *u = (const unsigned char *)text + i;
 			bool lone_cr = u[0] == '\r' && !(i + 1 == end && nl);
-			if ((u[0] < 0x20 && u[0] != '\t' && u[0] != '\r') || u[0] == 0x7f || lone_cr) {
+			if ((u[0] < 0x20 && u[0] != '\t' && u[0] != '\r') || u[0] == 0x7f ||
+			    lone_cr) {
 				*line_out = line;
 				return refuse(msg, msglen, "control character 0x%02x", u[0]);
 			}
@@ -124,8 +125,7 @@ static const char *forbidden_property(const yaml_event_t *ev)
 		anchor = ev->data.mapping_start.anchor;
 		tag = ev->data.mapping_start.tag;
 		break;
-	default:
-		break;
+	default: break;
 	}
 	if (anchor)
 		return "anchors and aliases are not allowed";
@@ -166,7 +166,8 @@ enum status sop_yaml_parse(const char *text, size_t len, struct arena *a, struct
 				*line_out = (int)parser.problem_mark.line + 1;
 			if (parser.context)
 				st = refuse(msg, msglen, "yaml: %s %s",
-					    parser.problem ? parser.problem : "syntax error", parser.context);
+					    parser.problem ? parser.problem : "syntax error",
+					    parser.context);
 			else
 				st = refuse(msg, msglen, "yaml: %s",
 					    parser.problem ? parser.problem : "syntax error");
@@ -182,9 +183,7 @@ enum status sop_yaml_parse(const char *text, size_t len, struct arena *a, struct
 			break;
 		}
 		switch (ev.type) {
-		case YAML_STREAM_END_EVENT:
-			done = true;
-			break;
+		case YAML_STREAM_END_EVENT: done = true; break;
 		case YAML_DOCUMENT_START_EVENT:
 			if (++documents > 1) {
 				*line_out = line;
@@ -212,8 +211,9 @@ enum status sop_yaml_parse(const char *text, size_t len, struct arena *a, struct
 					    SOP_YAML_DEPTH);
 				break;
 			}
-			st = add_node(&b, ev.type == YAML_MAPPING_START_EVENT ? YN_MAPPING : YN_SEQUENCE,
-				      line, &n);
+			st = add_node(
+				&b, ev.type == YAML_MAPPING_START_EVENT ? YN_MAPPING : YN_SEQUENCE,
+				line, &n);
 			if (st == ST_OK)
 				b.stack[b.depth++] = n;
 			break;
@@ -222,8 +222,7 @@ enum status sop_yaml_parse(const char *text, size_t len, struct arena *a, struct
 			if (b.depth > 0)
 				b.depth--;
 			break;
-		default:
-			break;
+		default: break;
 		}
 		if (st == ST_TOO_LARGE) {
 			*line_out = line;

@@ -18,15 +18,15 @@ enum ynode_kind { YN_SCALAR, YN_SEQUENCE, YN_MAPPING };
 
 struct ynode {
 	enum ynode_kind kind;
-	int line;           /* 1-based line where the node starts */
-	bool plain;         /* a scalar written without quotes or block indicators */
-	const char *value;  /* scalar bytes, NUL-terminated; may hold NULs from escapes (see len) */
+	int line;          /* 1-based line where the node starts */
+	bool plain;        /* a scalar written without quotes or block indicators */
+	const char *value; /* scalar bytes, NUL-terminated; may hold NULs from escapes (see len) */
 	size_t len;
 	struct ynode *first; /* children; a mapping's children alternate key, value */
 	struct ynode *last;
-	struct ynode *next;  /* the next sibling */
+	struct ynode *next; /* the next sibling */
 	struct ynode *parent;
-	int count;           /* children (a mapping: twice its pairs) */
+	int count; /* children (a mapping: twice its pairs) */
 };
 
 /* Parses LEN bytes of TEXT (UTF-8) into a tree allocated in A. On refusal ST_INVALID with

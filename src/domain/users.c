@@ -137,63 +137,78 @@ static enum status check_password(const char *pw, char *err, size_t errlen)
 
 static bool absent(const char *s) { return !s || !*s; }
 
-static enum status check_new_user(const struct user_new *nu, char *err, size_t errlen)
+static enum status check_display_name(const char *s, char *err, size_t errlen)
 {
-	if (!users_username_valid(nu->username)) {
-		set_err(err, errlen,
-			"field 'username': expected 1 to %d of a-z 0-9 . _ -, starting with a letter or digit",
-			LIMIT_USERNAME_BYTES);
+	size_t n = strlen(s);
+	if (n == 0) {
+		set_err(err, errlen, "field 'display_name': must not be empty");
 		return ST_INVALID;
 	}
-	if (nu->display_name) {
-		size_t n = strlen(nu->display_name);
-		if (n == 0) {
-			set_err(err, errlen, "field 'display_name': must not be empty");
-			return ST_INVALID;
-		}
-		if (n > LIMIT_DISPLAY_NAME_BYTES) {
-			set_err(err, errlen, "field 'display_name': longer than %d bytes",
-				LIMIT_DISPLAY_NAME_BYTES);
-			return ST_INVALID;
-		}
-		if (!text_ok(nu->display_name, n)) {
-			set_err(err, errlen,
-				"field 'display_name': invalid UTF-8 or control characters");
-			return ST_INVALID;
-		}
+	if (n > LIMIT_DISPLAY_NAME_BYTES) {
+		set_err(err, errlen, "field 'display_name': longer than %d bytes",
+			LIMIT_DISPLAY_NAME_BYTES);
+		return ST_INVALID;
 	}
-	if (!absent(nu->nip)) {
-		size_t n = strlen(nu->nip);
-		bool ok = n == LIMIT_NIP_BYTES;
-		for (size_t i = 0; ok && i < n; i++)
-			ok = nu->nip[i] >= '0' && nu->nip[i] <= '9';
-		if (!ok) {
-			set_err(err, errlen, "field 'nip': expected %d digits", LIMIT_NIP_BYTES);
-			return ST_INVALID;
-		}
+	if (!text_ok(s, n)) {
+		set_err(err, errlen, "field 'display_name': invalid UTF-8 or control characters");
+		return ST_INVALID;
 	}
-	if (!absent(nu->unit)) {
-		size_t n = strlen(nu->unit);
-		if (n > LIMIT_SHORT_TEXT_BYTES) {
-			set_err(err, errlen, "field 'unit': longer than %d bytes", LIMIT_SHORT_TEXT_BYTES);
-			return ST_INVALID;
-		}
-		if (!text_ok(nu->unit, n)) {
-			set_err(err, errlen, "field 'unit': invalid UTF-8 or control characters");
-			return ST_INVALID;
-		}
+	return ST_OK;
+}
+
+/* NULL or "" is no NIP. */
+static enum status check_nip(const char *s, char *err, size_t errlen)
+{
+	if (absent(s))
+		return ST_OK;
+	size_t n = strlen(s);
+	bool ok = n == LIMIT_NIP_BYTES;
+	for (size_t i = 0; ok && i < n; i++)
+		ok = s[i] >= '0' && s[i] <= '9';
+	if (!ok) {
+		set_err(err, errlen, "field 'nip': expected %d digits", LIMIT_NIP_BYTES);
+		return ST_INVALID;
 	}
-	if ((int)nu->clearance < CLASS_BIASA || (int)nu->clearance > CLASS_SANGAT_RAHASIA) {
+	return ST_OK;
+}
+
+/* NULL or "" is no unit. */
+static enum status check_unit(const char *s, char *err, size_t errlen)
+{
+	if (absent(s))
+		return ST_OK;
+	size_t n = strlen(s);
+	if (n > LIMIT_SHORT_TEXT_BYTES) {
+		set_err(err, errlen, "field 'unit': longer than %d bytes", LIMIT_SHORT_TEXT_BYTES);
+		return ST_INVALID;
+	}
+	if (!text_ok(s, n)) {
+		set_err(err, errlen, "field 'unit': invalid UTF-8 or control characters");
+		return ST_INVALID;
+	}
+	return ST_OK;
+}
+
+static enum status check_clearance(enum classification cl, char *err, size_t errlen)
+{
+	if ((int)cl < CLASS_BIASA || (int)cl > CLASS_SANGAT_RAHASIA) {
 		set_err(err, errlen, "field 'clearance': expected biasa, terbatas, rahasia or sangat_rahasia");
 		return ST_INVALID;
 	}
+	return ST_OK;
+}
+
+/* A NULL-terminated set of 1 to USER_MAX_ROLES plausible role codes, none twice. Whether each
+ * exists is checked in the transaction. */
+static enum status check_roles(const char *const *roles, char *err, size_t errlen)
+{
 	int nroles = 0;
-	for (const char *const *r = nu->roles; r && *r; r++) {
+	for (const char *const *r = roles; r && *r; r++) {
 		if (!role_code_plausible(*r)) {
 			set_err(err, errlen, "field 'roles': unknown role");
 			return ST_INVALID;
 		}
-		for (const char *const *q = nu->roles; q != r; q++) {
+		for (const char *const *q = roles; q != r; q++) {
 			if (strcmp(*q, *r) == 0) {
 				set_err(err, errlen, "field 'roles': role '%s' given twice", *r);
 				return ST_INVALID;
@@ -209,6 +224,24 @@ static enum status check_new_user(const struct user_new *nu, char *err, size_t e
 		set_err(err, errlen, "field 'roles': more than %d roles", USER_MAX_ROLES);
 		return ST_INVALID;
 	}
+	return ST_OK;
+}
+
+static enum status check_new_user(const struct user_new *nu, char *err, size_t errlen)
+{
+	enum status st;
+	if (!users_username_valid(nu->username)) {
+		set_err(err, errlen,
+			"field 'username': expected 1 to %d of a-z 0-9 . _ -, starting with a letter or digit",
+			LIMIT_USERNAME_BYTES);
+		return ST_INVALID;
+	}
+	if ((nu->display_name && (st = check_display_name(nu->display_name, err, errlen)) != ST_OK) ||
+	    (st = check_nip(nu->nip, err, errlen)) != ST_OK ||
+	    (st = check_unit(nu->unit, err, errlen)) != ST_OK ||
+	    (st = check_clearance(nu->clearance, err, errlen)) != ST_OK ||
+	    (st = check_roles(nu->roles, err, errlen)) != ST_OK)
+		return st;
 	return check_password(nu->password, err, errlen);
 }
 
@@ -615,4 +648,250 @@ enum status users_revoke_role(struct db_conn *c, struct audit *a, const struct a
 			      const char *username, const char *role)
 {
 	return change_role(c, a, who, username, role, false);
+}
+
+/* --- editing an account (the administration pages) ------------------------------------------ */
+
+static bool roles_contain(const char *const *roles, const char *role)
+{
+	for (const char *const *r = roles; r && *r; r++)
+		if (strcmp(*r, role) == 0)
+			return true;
+	return false;
+}
+
+/* True if ROLES (NULL-terminated, no duplicates) is exactly U's set. */
+static bool roles_equal(const struct user *u, const char *const *roles)
+{
+	int n = 0;
+	for (const char *const *r = roles; *r; r++, n++)
+		if (!user_has_role(u, *r))
+			return false;
+	return n == u->nroles;
+}
+
+/* The values of U that UP may change, as an audit detail object. Only the fields named in
+ * CHANGED (bit per field, see users_update) are included. */
+enum {
+	CH_DISPLAY = 1,
+	CH_NIP = 2,
+	CH_UNIT = 4,
+	CH_CLEARANCE = 8,
+	CH_DISABLED = 16,
+	CH_ROLES = 32,
+};
+
+static json_t *user_values(const struct user *u, unsigned changed)
+{
+	json_t *o = json_object();
+	if (!o)
+		return NULL;
+	if (changed & CH_DISPLAY)
+		json_object_set_new(o, "display_name", json_string(u->display_name));
+	if (changed & CH_NIP)
+		json_object_set_new(o, "nip", u->nip[0] ? json_string(u->nip) : json_null());
+	if (changed & CH_UNIT)
+		json_object_set_new(o, "unit", u->unit[0] ? json_string(u->unit) : json_null());
+	if (changed & CH_CLEARANCE)
+		json_object_set_new(o, "clearance", json_string(classification_name(u->clearance)));
+	if (changed & CH_DISABLED)
+		json_object_set_new(o, "disabled", json_boolean(u->disabled));
+	if (changed & CH_ROLES) {
+		json_t *roles = json_array();
+		for (int i = 0; roles && i < u->nroles; i++)
+			json_array_append_new(roles, json_string(u->roles[i]));
+		json_object_set_new(o, "roles", roles ? roles : json_null());
+	}
+	return o;
+}
+
+static enum status check_update(const struct user_update *up, const char **fld, char *err,
+				size_t errlen)
+{
+	enum status st = ST_OK;
+	if (up->display_name && (st = check_display_name(up->display_name, err, errlen)) != ST_OK)
+		*fld = "display_name";
+	else if ((st = check_nip(up->nip, err, errlen)) != ST_OK)
+		*fld = "nip";
+	else if ((st = check_unit(up->unit, err, errlen)) != ST_OK)
+		*fld = "unit";
+	else if (up->has_clearance && (st = check_clearance(up->clearance, err, errlen)) != ST_OK)
+		*fld = "clearance";
+	else if (up->roles && (st = check_roles(up->roles, err, errlen)) != ST_OK)
+		*fld = "roles";
+	return st;
+}
+
+/* Refuses a change of U that would lock WHO out, or leave the instance without an active
+ * administrator. Runs inside the write transaction, so two administrators removing each other at
+ * once cannot both succeed. */
+static enum status check_admin_kept(struct db_conn *c, const struct actor *who,
+				    const struct user *u, bool will_admin, bool will_disable,
+				    const char **fld, char *err, size_t errlen)
+{
+	bool self = who && who->user_id != 0 && who->user_id == u->id;
+	bool was_active_admin = user_has_role(u, "admin") && !u->disabled;
+	if (self && will_disable) {
+		*fld = "disabled";
+		set_err(err, errlen, "field 'disabled': you cannot disable your own account");
+		return ST_INVALID;
+	}
+	if (self && user_has_role(u, "admin") && !will_admin) {
+		*fld = "roles";
+		set_err(err, errlen, "field 'roles': you cannot remove your own admin role");
+		return ST_INVALID;
+	}
+	if (!was_active_admin || (will_admin && !will_disable))
+		return ST_OK;
+	struct db_stmt *s;
+	enum status st = db_prepare(c, SQL_ADMIN_ACTIVE_ADMINS_EXCEPT, &s);
+	if (st != ST_OK)
+		return st;
+	db_bind_int(s, 1, u->id);
+	bool row;
+	int64_t others = 0;
+	if ((st = db_step(s, &row)) == ST_OK && row)
+		others = db_col_int(s, 0);
+	db_done(s);
+	if (st != ST_OK)
+		return st;
+	if (others == 0) {
+		*fld = will_admin ? "disabled" : "roles";
+		set_err(err, errlen, "field '%s': '%s' is the last active administrator", *fld,
+			u->username);
+		return ST_INVALID;
+	}
+	return ST_OK;
+}
+
+enum status users_update(struct db_conn *c, struct audit *a, const struct actor *who, int64_t id,
+			 const struct user_update *up, struct user *out, const char **field,
+			 char *err, size_t errlen)
+{
+	struct user u, after;
+	const char *fld = NULL;
+	bool began = false;
+	unsigned changed = 0;
+	set_err(err, errlen, "%s", "");
+	enum status st = check_update(up, &fld, err, errlen);
+	if (st != ST_OK)
+		goto out;
+	if ((st = db_begin(c)) != ST_OK)
+		goto out;
+	began = true;
+	if ((st = users_get_by_id(c, id, &u)) != ST_OK)
+		goto out;
+	for (const char *const *r = up->roles; r && *r; r++) {
+		bool exists = false;
+		if ((st = role_exists(c, *r, &exists)) != ST_OK)
+			goto out;
+		if (!exists) {
+			fld = "roles";
+			set_err(err, errlen, "field 'roles': unknown role '%s'", *r);
+			st = ST_INVALID;
+			goto out;
+		}
+	}
+	const char *display = up->display_name ? up->display_name : u.display_name;
+	const char *nip = up->nip ? up->nip : u.nip;
+	const char *unit = up->unit ? up->unit : u.unit;
+	enum classification cl = up->has_clearance ? up->clearance : u.clearance;
+	bool disabled = up->has_disabled ? up->disabled : u.disabled;
+	if (strcmp(display, u.display_name) != 0)
+		changed |= CH_DISPLAY;
+	if (strcmp(nip, u.nip) != 0)
+		changed |= CH_NIP;
+	if (strcmp(unit, u.unit) != 0)
+		changed |= CH_UNIT;
+	if (cl != u.clearance)
+		changed |= CH_CLEARANCE;
+	if (disabled != u.disabled)
+		changed |= CH_DISABLED;
+	if (up->roles && !roles_equal(&u, up->roles))
+		changed |= CH_ROLES;
+	if (!changed)
+		goto out; /* nothing changes, nothing is written */
+	bool will_admin = up->roles ? roles_contain(up->roles, "admin") : user_has_role(&u, "admin");
+	if ((st = check_admin_kept(c, who, &u, will_admin, disabled, &fld, err, errlen)) != ST_OK)
+		goto out;
+	struct db_stmt *s;
+	if ((st = db_prepare(c, SQL_ADMIN_USER_UPDATE, &s)) != ST_OK)
+		goto out;
+	db_bind_int(s, 1, u.id);
+	db_bind_text(s, 2, display);
+	db_bind_text(s, 3, absent(nip) ? NULL : nip);
+	db_bind_text(s, 4, absent(unit) ? NULL : unit);
+	db_bind_int(s, 5, cl);
+	db_bind_int(s, 6, disabled ? 1 : 0);
+	st = db_exec_stmt(s);
+	db_done(s);
+	if (st != ST_OK)
+		goto out;
+	if (changed & CH_ROLES) {
+		for (int i = 0; i < u.nroles; i++)
+			if (!roles_contain(up->roles, u.roles[i]) &&
+			    (st = exec_id_text(c, SQL_USER_ROLE_REMOVE, u.id, u.roles[i])) != ST_OK)
+				goto out;
+		for (const char *const *r = up->roles; *r; r++)
+			if (!user_has_role(&u, *r) &&
+			    (st = exec_id_text(c, SQL_USER_ROLE_ADD, u.id, *r)) != ST_OK)
+				goto out;
+	}
+	json_int_t ended = -1;
+	if (disabled && !u.disabled) {
+		/* As users_set_disabled: a disabled account is logged out everywhere at once. */
+		if ((st = exec_id_text(c, SQL_SESSION_DELETE_USER, u.id, NULL)) != ST_OK)
+			goto out;
+		ended = (json_int_t)db_changes(c);
+	}
+	if ((st = users_get_by_id(c, u.id, &after)) != ST_OK)
+		goto out;
+	json_t *detail = json_pack("{s:s, s:o, s:o}", "username", u.username, "old",
+				   user_values(&u, changed), "new", user_values(&after, changed));
+	if (detail && ended >= 0)
+		json_object_set_new(detail, "sessions_ended", json_integer(ended));
+	if (!detail) {
+		st = ST_NOMEM;
+		goto out;
+	}
+	if ((st = audit_user(a, c, who, "user.update", u.id, detail)) != ST_OK)
+		goto out;
+	st = db_commit(c);
+	began = false;
+out:
+	if (began)
+		db_rollback(c);
+	if (field)
+		*field = st == ST_INVALID ? fld : NULL;
+	if (st == ST_OK && out)
+		st = users_get_by_id(c, id, out);
+	return st;
+}
+
+enum status users_roles_list(struct db_conn *c,
+			     enum status (*fn)(void *ctx, const struct role_info *r), void *ctx)
+{
+	struct db_stmt *s;
+	enum status st = db_prepare(c, SQL_ADMIN_ROLE_LIST, &s);
+	if (st != ST_OK)
+		return st;
+	bool row;
+	while ((st = db_step(s, &row)) == ST_OK && row) {
+		struct role_info ri = {
+			.code = db_col_text(s, 0),
+			.name_id = db_col_text(s, 1),
+			.name_en = db_col_text(s, 2),
+			.kind = db_col_text(s, 3),
+			.superior = db_col_text(s, 4),
+			.holders = db_col_int(s, 5),
+		};
+		if (!ri.code || !ri.name_id || !ri.name_en || !ri.kind) {
+			st = ST_CORRUPT;
+			break;
+		}
+		if ((st = fn(ctx, &ri)) != ST_OK)
+			break;
+	}
+	db_done(s);
+	return st;
 }

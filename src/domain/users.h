@@ -91,4 +91,42 @@ enum status users_grant_role(struct db_conn *c, struct audit *a, const struct ac
 enum status users_revoke_role(struct db_conn *c, struct audit *a, const struct actor *who,
 			      const char *username, const char *role);
 
+/* An edit of an account by an administrator: each field NULL (or has_* false) is left as it is. */
+struct user_update {
+	const char *display_name;  /* not empty, ≤ LIMIT_DISPLAY_NAME_BYTES */
+	const char *nip;           /* "" clears it */
+	const char *unit;          /* "" clears it */
+	bool has_clearance;
+	enum classification clearance;
+	bool has_disabled;
+	bool disabled;
+	const char *const *roles;  /* NULL-terminated: the whole new set (at least one role) */
+};
+
+/* Applies UP to user ID in one transaction, audited as one "user.update" entry holding the old
+ * and new values of what changed (nothing changes: ST_OK, nothing written). Roles are granted and
+ * revoked to match UP->roles; disabling ends the user's sessions. Refused with ST_INVALID, *FIELD
+ * (may be NULL; a static string) naming the field and ERR saying why: bad values, an unknown
+ * role, WHO disabling themselves or dropping their own admin role, and any change that would
+ * leave no active holder of 'admin' (an instance must keep a way in). ST_NOT_FOUND for an
+ * unknown ID. *OUT (may be NULL) gets the user as it is afterwards. */
+enum status users_update(struct db_conn *c, struct audit *a, const struct actor *who, int64_t id,
+			 const struct user_update *up, struct user *out, const char **field,
+			 char *err, size_t errlen);
+
+/* One row of the roles table, for the administration pages. Pointers are valid during the
+ * callback only. */
+struct role_info {
+	const char *code;
+	const char *name_id;
+	const char *name_en;
+	const char *kind;     /* "sop", "admin", "auditor", "reader" */
+	const char *superior; /* the role above it in an SOP's chain, or NULL */
+	int64_t holders;      /* active (not disabled) accounts holding it */
+};
+/* Calls FN for every role in display order, stopping at the first non-OK status. FN must not use
+ * C (the rows are being read). */
+enum status users_roles_list(struct db_conn *c,
+			     enum status (*fn)(void *ctx, const struct role_info *r), void *ctx);
+
 #endif

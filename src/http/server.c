@@ -4,10 +4,18 @@
  *
  * The access handler is called: once when the headers are in (we route, check limits, the session
  * and the CSRF token), then once per chunk of body (streamed to the endpoint), then once more with
- * no data, when we run the handler and queue the reply. Replies are queued only on that last call:
+ * no data, when we run the handler and queue the reply. Replies are queued on that last call:
  * queueing on the first call makes libmicrohttpd 0.9.75 close the connection (see STYLE.md).
- * Errors found while a body is still arriving are queued at once, so a client is not made to send
- * gigabytes that will be refused; libmicrohttpd then closes that connection.
+ *
+ * Two exceptions to that rule. A request refused at the headers call that carries a body is
+ * answered at once, so the client need not send it (libmicrohttpd then closes the connection).
+ * A refusal found while the body arrives cannot be queued then (0.9.75 refuses a reply between
+ * body calls): the rest of the body is read and dropped up to a bound (drain_limit), and the
+ * reply goes out after the body; past the bound the connection is closed without a reply.
+ *
+ * Paths and query strings reach us undecoded (keep_escaped): the router refuses '%' in a path,
+ * so each resource has one spelling, and decode_query decodes the query itself, refusing
+ * malformed escapes, NUL and invalid UTF-8.
  */
 #include "http/server.h"
 
@@ -30,6 +38,7 @@
 #include "http/multipart.h"
 #include "sidang_limits.h"
 #include "util/log.h"
+#include "util/utf8.h"
 
 #define SESSION_COOKIE "sidang_session"
 #define CSP_APP                                                                                    \
@@ -37,15 +46,28 @@
 	"connect-src 'self'; frame-src 'self'; object-src 'none'; frame-ancestors 'none'; "        \
 	"base-uri 'none'; form-action 'self'"
 
+/* A query parameter, percent-decoded into the request's arena. */
+struct query_param {
+	const char *name;
+	const char *value; /* NULL for a name without '=' */
+};
+
 struct conn_state {
-	struct req r;
+	struct req r;              /* first: http_query finds its conn_state from it */
 	const struct endpoint *ep;
 	struct buf body;           /* EP_JSON */
 	struct multipart *mp;      /* EP_MULTIPART */
 	bool upload_begun;
 	bool queued;               /* a reply was queued early */
-	uint64_t received;
+	uint64_t received;         /* body bytes, including those dropped */
+	struct query_param *query; /* decode_query */
+	size_t nquery;
 };
+
+static struct conn_state *conn_state_of(struct req *r)
+{
+	return (struct conn_state *)(void *)((char *)r - offsetof(struct conn_state, r));
+}
 
 /* --- replies -------------------------------------------------------------------------------- */
 
@@ -149,7 +171,11 @@ void http_reply_header(struct req *r, const char *name, const char *value)
 
 const char *http_query(struct req *r, const char *name)
 {
-	return MHD_lookup_connection_value(r->conn, MHD_GET_ARGUMENT_KIND, name);
+	const struct conn_state *cs = conn_state_of(r);
+	for (size_t i = 0; i < cs->nquery; i++)
+		if (strcmp(cs->query[i].name, name) == 0)
+			return cs->query[i].value;
+	return NULL;
 }
 
 const char *http_header(struct req *r, const char *name)
@@ -237,6 +263,8 @@ static const struct multipart_callbacks mp_callbacks = {mp_begin, mp_data, mp_en
 
 /* --- the request's phases ------------------------------------------------------------------- */
 
+static bool request_has_body(struct req *r);
+
 static void serve_asset(struct req *r)
 {
 	const char *path = strcmp(r->path, "/") == 0 ? "/index.html" : r->path;
@@ -244,6 +272,12 @@ static void serve_asset(struct req *r)
 	if (!a || (r->method != HTTP_GET && r->method != HTTP_HEAD)) {
 		http_reply_error(r, a ? 405 : 404, a ? "method_not_allowed" : "not_found",
 				 a ? "method not allowed" : "not found", NULL);
+		return;
+	}
+	/* Refused like a body sent to an API endpoint that takes none. Were it let through, the
+	 * early reply below (for requests with a body) would have no asset to send. */
+	if (request_has_body(r)) {
+		http_reply_error(r, 413, "payload_too_large", "this request takes no body", NULL);
 		return;
 	}
 	r->replied = true;
@@ -267,6 +301,144 @@ static void load_session(struct conn_state *cs)
 	enum status st = auth_session_get(c, token, &r->session);
 	db_release(r->app->db, c);
 	r->authed = st == ST_OK;
+}
+
+/* --- the query string ------------------------------------------------------------------------ */
+
+/* libmicrohttpd's unescape callback, which 0.9.75 applies to the path and to each query name and
+ * value (after turning '+' into a space in those), but not to cookies. Leaving everything as it
+ * came keeps "/api/log%69n" from reaching /api/login; decode_query decodes the query. */
+static size_t keep_escaped(void *cls, struct MHD_Connection *conn, char *s)
+{
+	(void)cls;
+	(void)conn;
+	return strlen(s);
+}
+
+static int hex_value(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+/* Percent-decodes S ('+' is a space) into the arena. ST_INVALID for a malformed escape, a NUL or
+ * invalid UTF-8; ST_TOO_LARGE over LIMIT_QUERY_VALUE_BYTES decoded. */
+static enum status query_decode(struct arena *a, const char *s, const char **out)
+{
+	size_t n = strlen(s), len = 0;
+	char *d = arena_alloc(a, (n < LIMIT_QUERY_VALUE_BYTES ? n : LIMIT_QUERY_VALUE_BYTES) + 1);
+	if (!d)
+		return ST_NOMEM;
+	for (size_t i = 0; i < n; i++) {
+		int c = (unsigned char)s[i];
+		if (c == '%') {
+			int hi = i + 2 < n ? hex_value(s[i + 1]) : -1;
+			int lo = hi >= 0 ? hex_value(s[i + 2]) : -1;
+			if (lo < 0)
+				return ST_INVALID;
+			c = hi * 16 + lo;
+			i += 2;
+		} else if (c == '+') {
+			c = ' ';
+		}
+		if (c == 0)
+			return ST_INVALID;
+		if (len >= LIMIT_QUERY_VALUE_BYTES)
+			return ST_TOO_LARGE;
+		d[len++] = (char)c;
+	}
+	d[len] = '\0';
+	if (!utf8_valid(d, len))
+		return ST_INVALID;
+	*out = d;
+	return ST_OK;
+}
+
+struct query_walk {
+	struct conn_state *cs;
+	enum status st;
+};
+
+static enum MHD_Result add_query_param(void *cls, enum MHD_ValueKind kind, const char *key,
+				       const char *value)
+{
+	(void)kind;
+	struct query_walk *w = cls;
+	struct conn_state *cs = w->cs;
+	if (cs->nquery >= LIMIT_QUERY_PARAMS) {
+		w->st = ST_TOO_LARGE;
+		return MHD_NO;
+	}
+	struct query_param *p = &cs->query[cs->nquery];
+	if ((w->st = query_decode(&cs->r.arena, key, &p->name)) != ST_OK)
+		return MHD_NO;
+	p->value = NULL;
+	if (value && (w->st = query_decode(&cs->r.arena, value, &p->value)) != ST_OK)
+		return MHD_NO;
+	/* One value per name: a proxy and we might otherwise read different ones. */
+	for (size_t i = 0; i < cs->nquery; i++) {
+		if (strcmp(cs->query[i].name, p->name) == 0) {
+			w->st = ST_CONFLICT;
+			return MHD_NO;
+		}
+	}
+	cs->nquery++;
+	return MHD_YES;
+}
+
+/* Decodes the query string into cs->query, so a handler reads checked text through http_query.
+ * Leaves a 400 set when the query is malformed. */
+static void decode_query(struct conn_state *cs)
+{
+	struct req *r = &cs->r;
+	cs->query = arena_alloc(&r->arena, LIMIT_QUERY_PARAMS * sizeof *cs->query);
+	if (!cs->query) {
+		http_reply_error(r, 500, "internal", "out of memory", NULL);
+		return;
+	}
+	struct query_walk w = {cs, ST_OK};
+	MHD_get_connection_values(r->conn, MHD_GET_ARGUMENT_KIND, add_query_param, &w);
+	switch (w.st) {
+	case ST_OK:
+		break;
+	case ST_TOO_LARGE:
+		http_reply_error(r, 400, "bad_request",
+				 "query string: over 32 parameters, or one over 256 bytes", NULL);
+		break;
+	case ST_CONFLICT:
+		http_reply_error(r, 400, "bad_request", "query string: a parameter given twice",
+				 NULL);
+		break;
+	case ST_NOMEM:
+		http_reply_error(r, 500, "internal", "out of memory", NULL);
+		break;
+	default:
+		http_reply_error(r, 400, "bad_request",
+				 "query string: malformed %-escape, NUL or invalid UTF-8", NULL);
+		break;
+	}
+}
+
+/* --- the request's phases, continued ----------------------------------------------------------- */
+
+static bool takes_body(const struct endpoint *ep)
+{
+	return ep && (ep->flags & (EP_JSON | EP_MULTIPART));
+}
+
+/* Body bytes a refused request may still deliver (and have dropped) before its connection is
+ * closed without a reply: an upload may be refused early in a large file, any other body has
+ * no business being much over LIMIT_JSON_BODY_BYTES. */
+static uint64_t drain_limit(const struct conn_state *cs)
+{
+	if (cs->ep && (cs->ep->flags & EP_MULTIPART))
+		return cs->r.app->max_upload + 2 * 1024 * 1024;
+	return LIMIT_JSON_BODY_BYTES + LIMIT_DRAIN_SLACK_BYTES;
 }
 
 /* Called when the headers are in. Leaves a reply set when the request is refused. */
@@ -313,6 +485,9 @@ static void request_start(struct conn_state *cs)
 			return;
 		}
 	}
+	decode_query(cs);
+	if (r->replied)
+		return;
 	const char *ctype = http_header(r, "Content-Type");
 	const char *clen = http_header(r, "Content-Length");
 	uint64_t declared = 0;
@@ -325,6 +500,11 @@ static void request_start(struct conn_state *cs)
 			return;
 		}
 		declared = v;
+	}
+	if (!takes_body(cs->ep) && declared > 0) {
+		/* Refused now, so the reply goes out at once instead of after the body. */
+		http_reply_error(r, 413, "payload_too_large", "this request takes no body", NULL);
+		return;
 	}
 	if (cs->ep->flags & EP_JSON) {
 		if (!ctype || strncasecmp(ctype, "application/json", 16) != 0) {
@@ -360,7 +540,6 @@ static void request_start(struct conn_state *cs)
 static void request_body(struct conn_state *cs, const char *p, size_t n)
 {
 	struct req *r = &cs->r;
-	cs->received += n;
 	if (cs->ep && (cs->ep->flags & EP_JSON)) {
 		if (buf_add(&cs->body, p, n) != ST_OK)
 			http_reply_error(r, 413, "payload_too_large", "JSON body over 64 KiB", NULL);
@@ -378,7 +557,7 @@ static void request_body(struct conn_state *cs, const char *p, size_t n)
 		}
 		return;
 	}
-	/* A body nobody asked for: refuse it rather than read it. */
+	/* A body nobody asked for (chunked, so not refused at the headers call). */
 	http_reply_error(r, 413, "payload_too_large", "this request takes no body", NULL);
 }
 
@@ -405,13 +584,13 @@ static void request_finish(struct conn_state *cs)
 	cs->ep->handler(r);
 }
 
-/* Sums the request's header bytes, for LIMIT_HTTP_HEADER_BYTES. */
+/* Sums the request's header bytes, for LIMIT_HTTP_HEADER_BYTES: ": " and CRLF per header,
+ * '=' and '&' per query parameter (which reach us undecoded, so their lengths are as sent). */
 static enum MHD_Result count_header(void *cls, enum MHD_ValueKind kind, const char *key,
 				    const char *value)
 {
-	(void)kind;
 	size_t *total = cls;
-	*total += strlen(key) + (value ? strlen(value) : 0) + 4;
+	*total += strlen(key) + (value ? strlen(value) : 0) + (kind == MHD_GET_ARGUMENT_KIND ? 2 : 4);
 	return MHD_YES;
 }
 
@@ -442,7 +621,6 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 				  const char *method, const char *version, const char *upload_data,
 				  size_t *upload_data_size, void **con_cls)
 {
-	(void)version;
 	struct conn_state *cs = *con_cls;
 	if (!cs) {
 		cs = calloc(1, sizeof *cs);
@@ -455,8 +633,10 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 		r->conn = conn;
 		r->reply_fd = -1;
 		r->method = http_method_parse(method);
-		size_t ulen = strlen(url), hbytes = ulen + strlen(method);
-		MHD_get_connection_values(conn, MHD_HEADER_KIND, count_header, &hbytes);
+		/* The request line (with its query string) and the headers. */
+		size_t ulen = strlen(url), hbytes = ulen + strlen(method) + strlen(version) + 4;
+		MHD_get_connection_values(conn, MHD_HEADER_KIND | MHD_GET_ARGUMENT_KIND, count_header,
+					  &hbytes);
 		const union MHD_ConnectionInfo *ci =
 			MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
 		const struct sockaddr *sa = ci ? ci->client_addr : NULL;
@@ -491,16 +671,15 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 	if (*upload_data_size > 0) {
 		size_t n = *upload_data_size;
 		*upload_data_size = 0;
-		if (cs->queued)
-			return MHD_YES;
-		if (!r->replied) {
+		cs->received += n;
+		if (!cs->queued && !r->replied) {
 			request_body(cs, upload_data, n);
 			return MHD_YES;
 		}
-		/* Refused while the body arrives: libmicrohttpd 0.9.75 cannot queue a reply now, so the
-		 * rest is read and dropped (nothing is stored) up to a bound, then the reply goes out. */
-		cs->received += n;
-		if (cs->received > r->app->max_upload + 2 * 1024 * 1024)
+		/* Refused: libmicrohttpd 0.9.75 cannot queue a reply now, so the rest is read and
+		 * dropped (nothing is stored) up to a bound, then the reply goes out. Past the bound
+		 * the connection is closed without one. */
+		if (cs->received > drain_limit(cs))
 			return MHD_NO;
 		return MHD_YES;
 	}
@@ -591,6 +770,7 @@ int server_run(struct app *app, const struct server_config *cfg, void (*tick)(vo
 		MHD_OPTION_CONNECTION_TIMEOUT, cfg->timeout_seconds,
 		MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)LIMIT_CONNECTION_MEMORY,
 		MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL,
+		MHD_OPTION_UNESCAPE_CALLBACK, keep_escaped, NULL,
 		MHD_OPTION_END);
 	if (!d) {
 		log_error("serve: cannot listen on %s port %u", cfg->addr, cfg->port);

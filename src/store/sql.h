@@ -129,6 +129,10 @@ enum sql_id {
 	SQL_NOTIFICATION_READ,
 	/* -- end compliance -- */
 	/* administration and audit queries (domain/users.c, domain/audit_query.c) */
+	SQL_ADMIN_USER_UPDATE,
+	SQL_ADMIN_ACTIVE_ADMINS_EXCEPT,
+	SQL_ADMIN_ROLE_LIST,
+	SQL_AUDIT_QUERY,
 	/* -- end admin -- */
 
 	SQL__COUNT

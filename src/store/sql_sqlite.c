@@ -610,6 +610,44 @@ static const char *const texts[SQL__COUNT] = {
 	/* -- end compliance -- */
 
 	/* administration and audit queries (domain/users.c, domain/audit_query.c) */
+	[SQL_ADMIN_USER_UPDATE] = "UPDATE users SET display_name = ?2, nip = ?3, unit = ?4, clearance = ?5,"
+				  " disabled = ?6 WHERE id = ?1",
+	/* count: active holders of 'admin' other than user ?1 */
+	[SQL_ADMIN_ACTIVE_ADMINS_EXCEPT] = "SELECT count(*) FROM users u JOIN user_roles r"
+					   " ON r.user_id = u.id WHERE r.role = 'admin'"
+					   " AND u.disabled = 0 AND u.id <> ?1",
+	/* code, name_id, name_en, kind, superior, active holders */
+	[SQL_ADMIN_ROLE_LIST] = "SELECT r.code, r.name_id, r.name_en, r.kind, r.superior,"
+				" (SELECT count(*) FROM user_roles ur JOIN users u ON u.id = ur.user_id"
+				"  WHERE ur.role = r.code AND u.disabled = 0)"
+				" FROM roles r ORDER BY r.sort, r.code",
+	/* seq, at, actor_id, actor, address, action, object_type, object_id, detail, prev_hash, hash;
+	 * newest first. Each filter is NULL for "any": ?1 actor, ?2 action (exact), ?3 action prefix,
+	 * ?4 object_type, ?5 object_id, ?6 at from, ?7 at to (inclusive), ?8 meeting id (the meeting
+	 * itself, its documents, cases and tasks, and any entry whose detail names it), ?9 seq below,
+	 * ?10 limit. A detail that is not JSON (an altered entry) is shown, never an error. */
+	[SQL_AUDIT_QUERY] = "SELECT seq, at, actor_id, actor, address, action, object_type, object_id,"
+			    " detail, prev_hash, hash FROM audit_log"
+			    " WHERE (?1 IS NULL OR actor = ?1)"
+			    " AND (?2 IS NULL OR action = ?2)"
+			    " AND (?3 IS NULL OR substr(action, 1, length(?3)) = ?3)"
+			    " AND (?4 IS NULL OR object_type = ?4)"
+			    " AND (?5 IS NULL OR object_id = ?5)"
+			    " AND (?6 IS NULL OR at >= ?6)"
+			    " AND (?7 IS NULL OR at <= ?7)"
+			    " AND (?8 IS NULL"
+			    "  OR (object_type = 'meeting' AND object_id = CAST(?8 AS TEXT))"
+			    "  OR (object_type = 'document' AND object_id IN"
+			    "   (SELECT CAST(id AS TEXT) FROM documents WHERE meeting_id = ?8))"
+			    "  OR (object_type = 'case' AND object_id IN"
+			    "   (SELECT CAST(id AS TEXT) FROM cases WHERE meeting_id = ?8))"
+			    "  OR (object_type = 'task' AND object_id IN"
+			    "   (SELECT CAST(t.id AS TEXT) FROM tasks t JOIN cases c ON c.id = t.case_id"
+			    "    WHERE c.meeting_id = ?8))"
+			    "  OR CASE WHEN json_valid(detail) THEN json_extract(detail, '$.meeting_id')"
+			    "   END = ?8)"
+			    " AND (?9 IS NULL OR seq < ?9)"
+			    " ORDER BY seq DESC LIMIT ?10",
 	/* -- end admin -- */
 };
 

@@ -408,13 +408,14 @@ static void test_migrate_concurrently_threads(void **state)
 			assert_int_equal(pthread_create(&t[i], NULL, migrate_in_thread, &m[i]), 0);
 		}
 		int applied = 0;
-		for (int i = 0; i < MIGRATORS; i++) {
+		for (int i = 0; i < MIGRATORS; i++)
 			pthread_join(t[i], NULL);
+		pthread_barrier_destroy(&start);
+		for (int i = 0; i < MIGRATORS; i++) {
 			if (m[i].st != ST_OK)
 				fail_msg("round %d, migrator %d: %s", round, i, status_name(m[i].st));
 			applied += m[i].applied;
 		}
-		pthread_barrier_destroy(&start);
 		assert_int_equal(applied, sql_migration_count);
 		assert_fully_migrated(f->path);
 	}
@@ -447,13 +448,13 @@ static void test_migrate_concurrently_processes(void **state)
 		}
 		close(go[0]);
 		close(go[1]);
-		for (int i = 0; i < MIGRATORS; i++) {
-			int ws;
-			assert_int_equal(waitpid(pids[i], &ws, 0), pids[i]);
-			if (!WIFEXITED(ws) || WEXITSTATUS(ws) != 0)
+		int ws[MIGRATORS];
+		for (int i = 0; i < MIGRATORS; i++)
+			assert_int_equal(waitpid(pids[i], &ws[i], 0), pids[i]);
+		for (int i = 0; i < MIGRATORS; i++)
+			if (!WIFEXITED(ws[i]) || WEXITSTATUS(ws[i]) != 0)
 				fail_msg("round %d, process %d: exit %d", round, i,
-					 WIFEXITED(ws) ? WEXITSTATUS(ws) : -1);
-		}
+					 WIFEXITED(ws[i]) ? WEXITSTATUS(ws[i]) : -1);
 		assert_fully_migrated(f->path);
 	}
 }

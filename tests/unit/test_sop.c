@@ -138,15 +138,16 @@ static void test_seed_header(void **state)
 		"Undang-undang Nomor 30 Tahun 2014 tentang Administrasi Pemerintahan",
 		"Peraturan Presiden Nomor 68 Tahun 2019 tentang Organisasi Kementerian Negara",
 		"Permenko Polhukam Nomor 4 tahun 2023 Tentang Perubahan atas Peraturan Menteri "
-		"Koordinator Bidang Politik, Hukum, dan Keamanan Nomor 1 Tahun 2021 tentang Organisasi "
-		"dan Tata Kerja Kemenko Polhukam",
-		"Keputusan Menko Polhukam Nomor 44 Tahun 2018 tentang SOP Administrasi Pemerintahan di "
-		"Kemenko Polhukam",
+		"Koordinator Bidang Politik, Hukum, dan Keamanan Nomor 1 Tahun 2021 tentang "
+		"Organisasi dan Tata Kerja Kemenko Polhukam",
+		"Keputusan Menko Polhukam Nomor 44 Tahun 2018 tentang SOP Administrasi "
+		"Pemerintahan di Kemenko Polhukam",
 		NULL,
 	};
 	assert_list(&h->legal_basis, legal);
 	static const char *const quals[] = {
-		"Memiliki pengetahuan dan kecakapan yang berkaitan dengan jalannya rapat koordinasi",
+		"Memiliki pengetahuan dan kecakapan yang berkaitan dengan jalannya rapat "
+		"koordinasi",
 		"Mampu berkoordinasi dan berkomunikasi dengan baik",
 		"Mampu menjaga kerahasiaan dokumen",
 		"Mampu mengoperasikan internet dan komputer program microsoft office",
@@ -162,8 +163,9 @@ static void test_seed_header(void **state)
 		NULL,
 	};
 	assert_list(&h->equipment, equipment);
-	assert_string_equal(h->warning, "Apabila SOP ini tidak dilaksanakan maka proses pemilihan dan "
-					"pengunggahan data menjadi terhambat");
+	assert_string_equal(h->warning,
+			    "Apabila SOP ini tidak dilaksanakan maka proses pemilihan dan "
+			    "pengunggahan data menjadi terhambat");
 	static const char *const records[] = {"Disimpan dalam data elektronik dan manual", NULL};
 	assert_list(&h->record_keeping, records);
 	assert_true(hex_is_sha256(s->sha256));
@@ -184,7 +186,8 @@ static void test_seed_roles_and_checklist(void **state)
 		 "Kasubbag Pengelolaan Persidangan", "kabag_persidangan"},
 		{"pengelola_persidangan", "Pengelola Persidangan", "Pengelola Persidangan",
 		 "kasubbag_pengelolaan"},
-		{"pengelola_naskah", "Pengelola Naskah", "Pengelola Naskah", "kasubbag_pengelolaan"},
+		{"pengelola_naskah", "Pengelola Naskah", "Pengelola Naskah",
+		 "kasubbag_pengelolaan"},
 	};
 	assert_int_equal(s->nroles, 5);
 	for (int i = 0; i < 5; i++) {
@@ -230,11 +233,15 @@ static void test_seed_steps(void **state)
 		int next;
 		const char *text_start;
 	} want[] = {
-		{"pengelola_persidangan", SOP_ACT_COMPILE, 2, "Melakukan alih media dokumen hard copy"},
-		{"kasubbag_pengelolaan", SOP_ACT_CHECK, 3, "Melakukan pengecekan dokumen persidangan"},
-		{"karo_hph", SOP_ACT_DECIDE, 0, "Melakukan persetujuan (ACC) kepada Kepala Biro HPH"},
+		{"pengelola_persidangan", SOP_ACT_COMPILE, 2,
+		 "Melakukan alih media dokumen hard copy"},
+		{"kasubbag_pengelolaan", SOP_ACT_CHECK, 3,
+		 "Melakukan pengecekan dokumen persidangan"},
+		{"karo_hph", SOP_ACT_DECIDE, 0,
+		 "Melakukan persetujuan (ACC) kepada Kepala Biro HPH"},
 		{"kabag_persidangan", SOP_ACT_DISPOSE, 5, "Memberikan disposisi kepada Kasubbag"},
-		{"kasubbag_pengelolaan", SOP_ACT_DISPOSE, 6, "Memberikan disposisi kepada Pengelola"},
+		{"kasubbag_pengelolaan", SOP_ACT_DISPOSE, 6,
+		 "Memberikan disposisi kepada Pengelola"},
 		{"pengelola_persidangan", SOP_ACT_PUBLISH, 7, "Mengakses aplikasi dan melakukan"},
 		{"pengelola_naskah", SOP_ACT_PUBLISH | SOP_ACT_REPORT, 8, "Melakukan pengunggahan"},
 		{"kabag_persidangan", SOP_ACT_REPORT, 9, "Melaporkan kepada Kepala Biro HPH"},
@@ -247,8 +254,8 @@ static void test_seed_steps(void **state)
 		assert_string_equal(st->role, want[i].role);
 		assert_int_equal(st->actions, want[i].actions);
 		assert_int_equal(st->next.step, want[i].next);
-		assert_int_equal(strncmp(st->text.id, want[i].text_start, strlen(want[i].text_start)),
-				 0);
+		assert_int_equal(
+			strncmp(st->text.id, want[i].text_start, strlen(want[i].text_start)), 0);
 		assert_non_null(st->text.en);
 		assert_string_not_equal(st->text.en, st->text.id);
 		assert_true(st->line > 0);
@@ -262,11 +269,12 @@ static void test_seed_steps(void **state)
 	assert_int_equal(s->steps[0].nalso, 1);
 	assert_string_equal(s->steps[0].also[0], "pengelola_naskah");
 	/* Step 3 verbatim, and its two branches. */
-	assert_string_equal(s->steps[2].text.id,
-			    "Melakukan persetujuan (ACC) kepada Kepala Biro HPH untuk mengunggah dokumen "
-			    "persidangan yang telah selesai dilaksanakan. Apabila dokumen persidangan "
-			    "tidak disetujui untuk diunggah, maka dokumen persidangan disimpan di "
-			    "komputer dan tidak diunggah.");
+	assert_string_equal(
+		s->steps[2].text.id,
+		"Melakukan persetujuan (ACC) kepada Kepala Biro HPH untuk mengunggah dokumen "
+		"persidangan yang telah selesai dilaksanakan. Apabila dokumen persidangan "
+		"tidak disetujui untuk diunggah, maka dokumen persidangan disimpan di "
+		"komputer dan tidak diunggah.");
 	const struct sop_step *d = &s->steps[2];
 	assert_int_equal(d->nanswers, 2);
 	assert_string_equal(d->answers[0].code, "ya");
@@ -468,8 +476,8 @@ static void check_fixture(const char *dir, const char *name, int *count)
 		fail_msg("%s: accepted, expected %d: %s", rel, line, reason);
 	assert_null(s);
 	if (err.line != line || !strstr(err.message, reason))
-		fail_msg("%s: refused with %d: %s; expected %d: %s", rel, err.line, err.message, line,
-			 reason);
+		fail_msg("%s: refused with %d: %s; expected %d: %s", rel, err.line, err.message,
+			 line, reason);
 	assert_string_equal(err.file, rel);
 	for (const char *c = err.message; *c; c++)
 		assert_true(*c >= 0x20 && *c < 0x7f);
@@ -494,11 +502,12 @@ static void test_fixtures(void **state)
 	closedir(d);
 	/* The refusals the issue names must each have a fixture. */
 	static const char *const required[] = {
-		"unknown-role.yaml", "unknown-action.yaml", "next-missing-step.yaml",
+		"unknown-role.yaml",     "unknown-action.yaml",      "next-missing-step.yaml",
 		"unreachable-step.yaml", "decision-one-answer.yaml", "answer-without-next.yaml",
-		"cycle-no-exit.yaml", "two-starts.yaml", "no-start.yaml", "unknown-key.yaml",
-		"wrong-type.yaml", "alias.yaml", "anchor.yaml", "duplicate-step.yaml",
-		"unknown-input.yaml", "bad-stage.yaml", "too-many-steps.yaml", "invalid-utf8.yaml",
+		"cycle-no-exit.yaml",    "two-starts.yaml",          "no-start.yaml",
+		"unknown-key.yaml",      "wrong-type.yaml",          "alias.yaml",
+		"anchor.yaml",           "duplicate-step.yaml",      "unknown-input.yaml",
+		"bad-stage.yaml",        "too-many-steps.yaml",      "invalid-utf8.yaml",
 	};
 	for (size_t i = 0; i < sizeof required / sizeof required[0]; i++) {
 		char p[4300];
@@ -937,7 +946,8 @@ static void test_builtin_import(void **state)
 	size_t len = b->len + 32;
 	char *edited = malloc(len + 1);
 	assert_non_null(edited);
-	int k = snprintf(edited, len + 1, "# edited by the administrator\n%s", (const char *)b->data);
+	int k = snprintf(edited, len + 1, "# edited by the administrator\n%s",
+			 (const char *)b->data);
 	assert_true(k > 0);
 	int version;
 	bool unchanged;

@@ -8,6 +8,7 @@ import {t} from '../i18n.js';
 import {api} from '../api.js';
 import {errorMessage} from '../errors.js';
 import {fmtDate, fmtNumber, textIn, userName, roleName, artefactKindLabel} from '../format.js';
+import {state} from '../state.js';
 import {classificationBadge} from './common.js';
 import {timeEl, timeLeftBadge, isOverdue, firstLines, actingMark} from './sop.js';
 
@@ -24,6 +25,17 @@ export async function renderInbox(container, route, ctx) {
 		body);
 
 	let lastCount = null;
+
+	// The roles the user stands in for now (Plh/Plt), to mark tasks taken in that capacity.
+	const acting = new Map();
+	try {
+		const res = await api.acting();
+		for (const a of Array.isArray(res.items) ? res.items : []) {
+			if (a.active && a.user && state.user && a.user.id === state.user.id) acting.set(a.role, a.kind);
+		}
+	} catch {
+		// Not shown then; the task itself still says its role.
+	}
 
 	async function load(first) {
 		let res;
@@ -44,7 +56,7 @@ export async function renderInbox(container, route, ctx) {
 			? document.activeElement.dataset.taskId : null;
 		body.replaceChildren(items.length === 0
 			? h('p', {class: 'empty'}, t('inbox.empty'))
-			: h('ol', {class: 'task-list', 'aria-labelledby': headingId}, items.map((task) => taskCard(task, fetchedAt))));
+			: h('ol', {class: 'task-list', 'aria-labelledby': headingId}, items.map((task) => taskCard(task, fetchedAt, acting))));
 		body.removeAttribute('aria-busy');
 		if (focused) {
 			const again = body.querySelector(`[data-task-id="${CSS.escape(focused)}"]`);
@@ -81,7 +93,7 @@ export async function renderInbox(container, route, ctx) {
 	return {title: t('inbox.title')};
 }
 
-function taskCard(task, fetchedAt) {
+function taskCard(task, fetchedAt, acting) {
 	const m = task.meeting || {};
 	const overdue = isOverdue(task, fetchedAt);
 	const href = `#/tasks/${encodeURIComponent(task.id)}`;
@@ -103,12 +115,18 @@ function taskCard(task, fetchedAt) {
 		h('dl', {class: 'task-meta'},
 			meta(t('inbox.performer'), h('span', null, roleName(task.role),
 				task.assignee ? ` · ${t('task.assigneeLine', {name: userName(task.assignee)})}` : null,
-				task.acting ? ' ' : null, actingMark(task.acting))),
+				' ', actingMark(task.acting || asActing(task, acting)))),
 			from && from.user ? meta(t('inbox.handedOverBy'),
 				from.step ? t('inbox.handedOverLine', {name: userName(from.user), n: from.step}) : userName(from.user)) : null,
 			meta(t('inbox.availableSince'), timeEl(task.available_at)),
 			task.due_at ? meta(t('inbox.dueAt'), timeEl(task.due_at)) : null,
 			m.date ? meta(t('meeting.date'), h('time', {datetime: m.date}, fmtDate(m.date, 'medium'))) : null));
+}
+
+// {kind, role} when the user may do TASK only as an acting official for its role.
+function asActing(task, acting) {
+	const mine = state.user && Array.isArray(state.user.roles) && state.user.roles.includes(task.role);
+	return !mine && acting.has(task.role) ? {kind: acting.get(task.role), role: task.role} : null;
 }
 
 function meta(label, value) {
