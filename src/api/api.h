@@ -45,6 +45,15 @@ void api_acting_delete(struct req *r);
 void api_directory(struct req *r);
 /* -- handlers: reports -- */
 /* -- handlers: admin -- */
+void api_users_list(struct req *r);
+void api_users_create(struct req *r);
+void api_users_patch(struct req *r);
+void api_users_password(struct req *r);
+void api_roles_list(struct req *r);
+void api_sops_import(struct req *r);
+void api_settings_default_sop(struct req *r);
+void api_audit_list(struct req *r);
+void api_audit_verify(struct req *r);
 void api_reports_compliance(struct req *r);
 void api_notifications_list(struct req *r);
 void api_notifications_read(struct req *r);

@@ -32,6 +32,15 @@ static const struct endpoint
 	ep_directory = {api_directory, 0, NULL};
 /* -- endpoints: reports -- */
 /* -- endpoints: admin -- */
+static const struct endpoint ep_users_list = {api_users_list, 0, NULL};
+static const struct endpoint ep_users_create = {api_users_create, EP_JSON, NULL};
+static const struct endpoint ep_users_patch = {api_users_patch, EP_JSON, NULL};
+static const struct endpoint ep_users_password = {api_users_password, EP_JSON, NULL};
+static const struct endpoint ep_roles_list = {api_roles_list, 0, NULL};
+static const struct endpoint ep_sops_import = {api_sops_import, EP_JSON, NULL};
+static const struct endpoint ep_settings_default_sop = {api_settings_default_sop, EP_JSON, NULL};
+static const struct endpoint ep_audit_list = {api_audit_list, 0, NULL};
+static const struct endpoint ep_audit_verify = {api_audit_verify, 0, NULL};
 static const struct endpoint ep_reports_compliance = {api_reports_compliance, 0, NULL};
 static const struct endpoint ep_notifications_list = {api_notifications_list, 0, NULL};
 static const struct endpoint ep_notifications_read = {api_notifications_read, 0, NULL};
@@ -65,6 +74,15 @@ const struct route api_routes[] = {
 	{HTTP_GET, "/api/directory", (void *)&ep_directory},
 	/* -- routes: reports -- */
 	/* -- routes: admin -- */
+	{HTTP_GET, "/api/users", (void *)&ep_users_list},
+	{HTTP_POST, "/api/users", (void *)&ep_users_create},
+	{HTTP_PATCH, "/api/users/{id}", (void *)&ep_users_patch},
+	{HTTP_POST, "/api/users/{id}/password", (void *)&ep_users_password},
+	{HTTP_GET, "/api/roles", (void *)&ep_roles_list},
+	{HTTP_POST, "/api/sops", (void *)&ep_sops_import},
+	{HTTP_PUT, "/api/settings/default_sop", (void *)&ep_settings_default_sop},
+	{HTTP_GET, "/api/audit", (void *)&ep_audit_list},
+	{HTTP_GET, "/api/audit/verify", (void *)&ep_audit_verify},
 	{HTTP_GET, "/api/reports/compliance", (void *)&ep_reports_compliance},
 	{HTTP_GET, "/api/notifications", (void *)&ep_notifications_list},
 	{HTTP_POST, "/api/notifications/{id}/read", (void *)&ep_notifications_read},

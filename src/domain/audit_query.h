@@ -43,9 +43,11 @@ enum status audit_query(struct db_conn *c, struct audit *a, const struct actor *
 			const char **field, char *err, size_t errlen);
 
 /* audit_verify against PUBLIC_KEY_HEX (NULL: the key recorded in settings), then appends
- * "audit.verify" by WHO with the result (ok, entries, checkpoints, broken_seq). Returns
+ * "audit.verify" by WHO with the result (ok, entries, checkpoints, broken_seq, reason). Returns
  * audit_verify's status (ST_OK: whole, ST_CORRUPT: broken, with RES filled; ST_INVALID: a
- * malformed key, not recorded), or the error of recording it. */
+ * malformed key, not recorded), or the error of recording it — except when the trail's last
+ * entry is so damaged that nothing can be appended: then the broken result is returned
+ * unrecorded (and logged), since it is the news. */
 enum status audit_query_verify(struct db_conn *c, struct audit *a, const struct actor *who,
 			       const char *public_key_hex, struct audit_verify_result *res);
 

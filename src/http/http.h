@@ -68,7 +68,8 @@ struct req {
 	int nreply_headers;
 };
 
-/* A query-string parameter, or NULL. */
+/* A query-string parameter, percent-decoded and checked before the handler ran (valid UTF-8,
+ * no NUL, at most LIMIT_QUERY_VALUE_BYTES), or NULL when absent or given without '='. */
 const char *http_query(struct req *r, const char *name);
 /* A request header, or NULL. */
 const char *http_header(struct req *r, const char *name);
