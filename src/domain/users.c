@@ -48,9 +48,9 @@ bool user_has_role(const struct user *u, const char *role)
 	return false;
 }
 
-/* The roles with roles.kind = 'sop', as seeded by migration 1. Roles are only added by migrations,
- * so this list and the table cannot drift apart unnoticed: test_users checks them against each
- * other. A fixed list keeps user_is_bureau right for a struct user built by hand (tests, the CLI). */
+/* The roles with roles.kind = 'sop' seeded by migration 1 (test_users checks them against the
+ * table). An imported SOP may declare more; users loaded from the database carry sop_role for
+ * those. The fixed list keeps user_is_bureau right for a struct user built by hand. */
 static const char *const bureau_roles[] = {
 	"karo_hph", "kabag_persidangan", "kasubbag_pengelolaan", "pengelola_persidangan",
 	"pengelola_naskah",
@@ -58,6 +58,10 @@ static const char *const bureau_roles[] = {
 
 bool user_is_bureau(const struct user *u)
 {
+	/* Roles are data: a role an imported SOP declares (kind 'sop') makes its holders part of
+	 * the bureau too. */
+	if (u->sop_role)
+		return true;
 	for (size_t i = 0; i < sizeof bureau_roles / sizeof bureau_roles[0]; i++)
 		if (user_has_role(u, bureau_roles[i]))
 			return true;
@@ -280,8 +284,12 @@ static enum status load_roles(struct db_conn *c, struct user *u)
 		return st;
 	db_bind_int(s, 1, u->id);
 	u->nroles = 0;
+	u->sop_role = false;
 	bool row;
 	while ((st = db_step(s, &row)) == ST_OK && row) {
+		const char *kind = db_col_text(s, 1);
+		if (kind && strcmp(kind, "sop") == 0)
+			u->sop_role = true;
 		if (u->nroles == USER_MAX_ROLES) {
 			st = ST_CORRUPT;
 			break;

@@ -38,6 +38,7 @@ struct user {
 	int64_t created_at;
 	int nroles;
 	char roles[USER_MAX_ROLES][32];
+	bool sop_role; /* holds a role of kind 'sop' (set when loaded from the database) */
 };
 
 /* True if S is a well-formed username: [a-z0-9][a-z0-9._-]{0,63}. */
