@@ -45,6 +45,8 @@ void api_acting_delete(struct req *r);
 void api_directory(struct req *r);
 /* -- handlers: reports -- */
 /* -- handlers: admin -- */
+/* -- handlers: search -- */
+/* -- handlers: jobs -- */
 void api_users_list(struct req *r);
 void api_users_create(struct req *r);
 void api_users_patch(struct req *r);

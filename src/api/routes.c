@@ -32,6 +32,8 @@ static const struct endpoint
 	ep_directory = {api_directory, 0, NULL};
 /* -- endpoints: reports -- */
 /* -- endpoints: admin -- */
+/* -- endpoints: search -- */
+/* -- endpoints: jobs -- */
 static const struct endpoint ep_users_list = {api_users_list, 0, NULL};
 static const struct endpoint ep_users_create = {api_users_create, EP_JSON, NULL};
 static const struct endpoint ep_users_patch = {api_users_patch, EP_JSON, NULL};
@@ -74,6 +76,8 @@ const struct route api_routes[] = {
 	{HTTP_GET, "/api/directory", (void *)&ep_directory},
 	/* -- routes: reports -- */
 	/* -- routes: admin -- */
+	/* -- routes: search -- */
+	/* -- routes: jobs -- */
 	{HTTP_GET, "/api/users", (void *)&ep_users_list},
 	{HTTP_POST, "/api/users", (void *)&ep_users_create},
 	{HTTP_PATCH, "/api/users/{id}", (void *)&ep_users_patch},

@@ -134,6 +134,10 @@ enum sql_id {
 	SQL_ADMIN_ROLE_LIST,
 	SQL_AUDIT_QUERY,
 	/* -- end admin -- */
+	/* search (domain/search.c) */
+	/* -- end search -- */
+	/* jobs (jobs/queue.c) */
+	/* -- end jobs -- */
 
 	SQL__COUNT
 };

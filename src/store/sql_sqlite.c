@@ -231,6 +231,8 @@ const char *const sql_migrations[] = {
 	"CREATE INDEX audit_log_actor ON audit_log(actor, seq);"
 	"CREATE INDEX audit_log_action ON audit_log(action, seq);"
 	"CREATE INDEX audit_log_object ON audit_log(object_type, object_id, seq);",
+	/* -- migration 4 (search) goes here -- */
+	/* -- migration 5 (jobs) goes here -- */
 };
 
 const int sql_migration_count = (int)(sizeof sql_migrations / sizeof sql_migrations[0]);
@@ -655,6 +657,12 @@ static const char *const texts[SQL__COUNT] = {
 			    " AND (?9 IS NULL OR seq < ?9)"
 			    " ORDER BY seq DESC LIMIT ?10",
 	/* -- end admin -- */
+
+	/* search (domain/search.c) */
+	/* -- end search -- */
+
+	/* jobs (jobs/queue.c) */
+	/* -- end jobs -- */
 };
 
 const char *sql_text(enum sql_id id)

@@ -438,7 +438,7 @@ async function uploaded(panel, names) {
 	for (const name of names) {
 		const bar = panel.getByRole('progressbar', {name, exact: true});
 		await bar.waitFor();
-		const item = panel.getByRole('listitem').filter({has: bar});
+		const item = panel.getByRole('listitem').filter({has: panel.page().getByRole('progressbar', {name, exact: true})});
 		await item.getByText('Berhasil diunggah.').waitFor();
 		assert.equal(await bar.getAttribute('value'), '100');
 	}
