@@ -9,7 +9,7 @@ ADDR       ?= 127.0.0.1
 PORT       ?= 8080
 JOBS       ?= $(shell nproc 2>/dev/null || echo 2)
 
-.PHONY: run build deps deps-test test unit fuzz clean demo
+.PHONY: run build deps deps-test test unit fuzz clean demo bench
 
 # Installs what is missing, builds, creates a demo instance under ./var once, and serves it.
 run: deps build demo
@@ -28,8 +28,14 @@ build:
 demo:
 	@if [ ! -f $(DATA)/sidang.db ]; then ./$(BUILD)/sidang init $(DATA) --demo; fi
 
-# Every test: the sanitizer build's unit and integration tests, and short fuzz runs.
-test: deps-test fuzz
+# The browser tests' npm package (playwright-core, pinned in package-lock.json): installed when
+# node_modules is missing or the lock changed (npm ci writes this file last).
+NPM_STAMP := node_modules/.package-lock.json
+$(NPM_STAMP): package.json package-lock.json | deps-test
+	npm ci --no-audit --no-fund
+
+# Every test: the sanitizer build's unit, integration and browser tests, and short fuzz runs.
+test: deps-test fuzz $(NPM_STAMP)
 	cmake -S . -B $(TEST_BUILD) -DCMAKE_BUILD_TYPE=Debug -DSIDANG_SANITIZE=ON
 	cmake --build $(TEST_BUILD) -j $(JOBS)
 	ctest --test-dir $(TEST_BUILD) --output-on-failure -j $(JOBS)
@@ -40,5 +46,12 @@ fuzz: deps-test
 	cmake --build $(FUZZ_BUILD) -j $(JOBS)
 	ctest --test-dir $(FUZZ_BUILD) --output-on-failure
 
+# Search latency at 100 000 synthetic documents (docs/benchmarks.md); an optimised build.
+BENCH_BUILD ?= build-bench
+bench: deps
+	cmake -S . -B $(BENCH_BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSIDANG_TESTS=OFF
+	cmake --build $(BENCH_BUILD) -j $(JOBS) --target bench_search
+	./$(BENCH_BUILD)/bench_search
+
 clean:
-	rm -rf $(BUILD) $(TEST_BUILD) $(FUZZ_BUILD)
+	rm -rf $(BUILD) $(TEST_BUILD) $(FUZZ_BUILD) $(BENCH_BUILD)

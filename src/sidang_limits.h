@@ -86,4 +86,42 @@
 /* Config file size. */
 #define LIMIT_CONFIG_BYTES (64 * 1024)
 
+/* --- jobs and workers (src/jobs/) ---------------------------------------------------------- */
+
+/* Address space of a parser child (RLIMIT_AS): MuPDF and tesseract need a few hundred MiB on a
+ * large scanned page; 1 GiB leaves room for that and stops a decompression bomb long before the
+ * machine swaps. Under AddressSanitizer the limit is added to what the child has mapped already
+ * (ASan reserves terabytes of shadow address space); see docs/internals/jobs.md. */
+#define LIMIT_WORKER_MEMORY_BYTES (1024ULL * 1024 * 1024)
+/* CPU seconds of a parser child (RLIMIT_CPU; SIGXCPU, then SIGKILL one second later): OCR of a
+ * dense A4 page takes a few seconds here; two minutes only stops a parser that spins. */
+#define LIMIT_WORKER_CPU_SECONDS 120
+/* Wall-clock seconds a parser child may take before it is killed: the CPU limit plus time for
+ * reading a large blob from a slow disk; a child blocked forever (no CPU used) is caught here. */
+#define LIMIT_WORKER_WALL_SECONDS 300
+/* RLIMIT_FSIZE of a parser child: it opens no files, but inherits stderr, which may be a log file;
+ * this bounds what a runaway parser can write there. */
+#define LIMIT_WORKER_FILE_BYTES (16 * 1024 * 1024)
+/* RLIMIT_NOFILE of a parser child: it holds stdin, stdout, stderr, its input, its result pipe and
+ * its progress pipe, and may open nothing new (the syscall filter denies it anyway). */
+#define LIMIT_WORKER_OPEN_FILES 8
+/* Bytes a parser child may send back as its result: extracted text of a long PDF is a few MiB. */
+#define LIMIT_WORKER_OUTPUT_BYTES (16 * 1024 * 1024)
+/* Largest input a worker hands to a parser (the upload limit's maximum, 1 GiB). */
+#define LIMIT_WORKER_INPUT_BYTES (1024ULL * 1024 * 1024)
+/* A claimed job's lease: a worker that has not renewed it for this long is taken for dead and its
+ * job is given to another worker. Heartbeats renew it every third of this. */
+#define LIMIT_WORKER_LEASE_SECONDS 60
+/* Attempts of a job before it is marked failed (a start counts, so a job whose worker keeps dying
+ * also ends). */
+#define LIMIT_WORKER_MAX_ATTEMPTS 3
+/* Error text kept per job: enough for a parser's message, not for a dump. */
+#define LIMIT_WORKER_ERROR_BYTES 1000
+/* How often an idle worker looks for due jobs, in milliseconds. */
+#define LIMIT_WORKER_POLL_MS 1000
+/* Workers `serve --workers N` may start: more than the cores only adds contention. */
+#define LIMIT_WORKER_PROCESSES 64
+/* Seconds `serve` waits for its workers to stop after SIGTERM before it kills them. */
+#define LIMIT_WORKER_STOP_SECONDS 10
+
 #endif

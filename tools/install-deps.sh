@@ -2,8 +2,8 @@
 # Installs the Debian packages Sidang needs: `run` to build and serve, `test` for the test suite.
 # As root it uses apt-get; otherwise it prints the exact command to run and fails.
 set -eu
-RUN_PKGS="build-essential cmake pkg-config libmicrohttpd-dev libjansson-dev libsodium-dev libsqlite3-dev libyaml-dev libmagic-dev libmagic-mgc"
-TEST_PKGS="$RUN_PKGS libcmocka-dev clang libclang-rt-dev python3 sqlite3 util-linux"
+RUN_PKGS="build-essential cmake pkg-config libmicrohttpd-dev libjansson-dev libsodium-dev libsqlite3-dev libyaml-dev libmagic-dev libmagic-mgc libstemmer-dev libseccomp-dev"
+TEST_PKGS="$RUN_PKGS libcmocka-dev clang libclang-rt-dev python3 sqlite3 util-linux nodejs npm chromium"
 case "${1:-run}" in
 	run) pkgs=$RUN_PKGS ;;
 	test) pkgs=$TEST_PKGS ;;
@@ -11,6 +11,9 @@ case "${1:-run}" in
 esac
 missing=""
 for p in $pkgs; do
+	# A nodejs that brings its own npm will do (NodeSource's provides npm and conflicts with
+	# Debian's npm package, which would replace it).
+	if [ "$p" = npm ] && command -v npm >/dev/null 2>&1; then continue; fi
 	if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed'; then
 		missing="$missing $p"
 	fi

@@ -5,7 +5,12 @@
 //   #/inbox                    the user's SOP tasks (the landing page when there are any)
 //   #/tasks/{id}               one task: what came in, Mutu Baku, the step's action forms
 //   #/notifications            breach notifications, mark as read
-//   #/compliance[?from&to]     Mutu Baku compliance (karo_hph, kabag_persidangan, auditor)
+//   #/compliance[?from&to]     Mutu Baku compliance dashboard (karo_hph, kabag_persidangan, auditor)
+//   #/documents/{id}[?version] the document viewer: facts, versions, PDF/image content in the page
+//   #/audit[?filters]          the audit trail and its verification (auditor)
+//   #/admin[/{section}[/{id}]] accounts, roles, acting officials, SOP definitions (admin)
+//   #/sop[/{version_id}]       the SOP chart (national format, SVG, printable A4 landscape)
+//   #/meetings/{id}/sop        the same chart with the meeting's case drawn on it
 // Rules for everything under web/: no HTML strings (dom.js builds nodes, text goes in as text),
 // nothing inline (the server's CSP forbids it), every string from i18n.js. See docs/ui.md.
 
@@ -21,7 +26,12 @@ import {renderMeeting} from './views/meeting.js';
 import {renderInbox, REFRESH_MS} from './views/inbox.js';
 import {renderTask} from './views/task.js';
 import {renderNotifications} from './views/notifications.js';
-import {renderCompliance} from './views/compliance.js';
+import {renderDashboard} from './views/dashboard.js';
+import {renderAudit, canReadAudit} from './views/audit.js';
+import {renderAdmin} from './views/admin.js';
+import {isAdmin} from './views/admin_common.js';
+import {renderViewer} from './views/viewer.js';
+import {renderSopPage} from './views/soppage.js';
 import {activeUploads, whenIdle, guardWindowDrops} from './views/upload.js';
 
 const header = document.getElementById('app-header');
@@ -53,6 +63,7 @@ function parseRoute(hash) {
 	if (parts.length === 0) return {name: 'home', query: q};
 	if (parts[0] === 'login' && parts.length === 1) return {name: 'login', query: q};
 	if (parts[0] === 'meetings' && parts.length === 1) return {name: 'meetings', query: q};
+	if (parts[0] === 'meetings' && parts.length === 3 && parts[2] === 'sop') return {name: 'meetingSop', id: parts[1], query: q};
 	if (parts[0] === 'meetings' && (parts.length === 2 || parts.length === 3)) {
 		return {name: 'meeting', id: parts[1], stage: parts[2] || null, query: q};
 	}
@@ -60,6 +71,12 @@ function parseRoute(hash) {
 	if (parts[0] === 'tasks' && parts.length === 2) return {name: 'task', id: parts[1], query: q};
 	if (parts[0] === 'notifications' && parts.length === 1) return {name: 'notifications', query: q};
 	if (parts[0] === 'compliance' && parts.length === 1) return {name: 'compliance', query: q};
+	if (parts[0] === 'documents' && parts.length === 2) return {name: 'document', id: parts[1], query: q};
+	if (parts[0] === 'audit' && parts.length === 1) return {name: 'audit', query: q};
+	if (parts[0] === 'admin' && parts.length <= 3) {
+		return {name: 'admin', section: parts[1] || null, id: parts[2] || null, query: q};
+	}
+	if (parts[0] === 'sop' && parts.length <= 2) return {name: 'sop', id: parts[1] || null, query: q};
 	return {name: 'notfound', query: q};
 }
 
@@ -153,7 +170,11 @@ async function route() {
 		else if (r.name === 'inbox') res = await renderInbox(view, r, ctx);
 		else if (r.name === 'task') res = await renderTask(view, r, ctx);
 		else if (r.name === 'notifications') res = await renderNotifications(view, r, ctx);
-		else if (r.name === 'compliance') res = await renderCompliance(view, r, ctx);
+		else if (r.name === 'compliance') res = await renderDashboard(view, r, ctx);
+		else if (r.name === 'document') res = await renderViewer(view, r, ctx);
+		else if (r.name === 'audit') res = await renderAudit(view, r, ctx);
+		else if (r.name === 'admin') res = await renderAdmin(view, r, ctx);
+		else if (r.name === 'sop' || r.name === 'meetingSop') res = await renderSopPage(view, r, ctx);
 		else res = renderNotFound(view);
 	} catch (err) {
 		console.error(err);
@@ -175,6 +196,8 @@ const NAV_OF = {
 	meetings: ['#/meetings', 'page'], meeting: ['#/meetings', 'true'],
 	inbox: ['#/inbox', 'page'], task: ['#/inbox', 'true'],
 	notifications: ['#/notifications', 'page'], compliance: ['#/compliance', 'page'],
+	document: ['#/meetings', 'true'], audit: ['#/audit', 'page'], admin: ['#/admin', 'true'],
+	sop: ['#/sop', 'page'], meetingSop: ['#/meetings', 'true'],
 };
 
 function markCurrentNav(r) {
@@ -293,7 +316,10 @@ function renderHeader() {
 			h('ul', null,
 				navEls.inboxItem,
 				h('li', null, h('a', {href: '#/meetings', dataset: {nav: '1'}}, t('nav.meetings'))),
-				canSeeCompliance() ? h('li', null, h('a', {href: '#/compliance', dataset: {nav: '1'}}, t('nav.compliance'))) : null));
+				h('li', null, h('a', {href: '#/sop', dataset: {nav: '1'}}, t('nav.sop'))),
+				canSeeCompliance() ? h('li', null, h('a', {href: '#/compliance', dataset: {nav: '1'}}, t('nav.compliance'))) : null,
+				canReadAudit() ? h('li', null, h('a', {href: '#/audit', dataset: {nav: '1'}}, t('nav.audit'))) : null,
+				isAdmin() ? h('li', null, h('a', {href: '#/admin', dataset: {nav: '1'}}, t('nav.admin'))) : null));
 	} else {
 		for (const k of Object.keys(navEls)) delete navEls[k];
 	}

@@ -46,7 +46,9 @@ void api_directory(struct req *r);
 /* -- handlers: reports -- */
 /* -- handlers: admin -- */
 /* -- handlers: search -- */
+void api_search(struct req *r);
 /* -- handlers: jobs -- */
+void api_documents_jobs(struct req *r);
 void api_users_list(struct req *r);
 void api_users_create(struct req *r);
 void api_users_patch(struct req *r);

@@ -33,7 +33,9 @@ static const struct endpoint
 /* -- endpoints: reports -- */
 /* -- endpoints: admin -- */
 /* -- endpoints: search -- */
+static const struct endpoint ep_search = {api_search, 0, NULL};
 /* -- endpoints: jobs -- */
+static const struct endpoint ep_documents_jobs = {api_documents_jobs, 0, NULL};
 static const struct endpoint ep_users_list = {api_users_list, 0, NULL};
 static const struct endpoint ep_users_create = {api_users_create, EP_JSON, NULL};
 static const struct endpoint ep_users_patch = {api_users_patch, EP_JSON, NULL};
@@ -77,7 +79,9 @@ const struct route api_routes[] = {
 	/* -- routes: reports -- */
 	/* -- routes: admin -- */
 	/* -- routes: search -- */
+	{HTTP_GET, "/api/search", (void *)&ep_search},
 	/* -- routes: jobs -- */
+	{HTTP_GET, "/api/documents/{id}/jobs", (void *)&ep_documents_jobs},
 	{HTTP_GET, "/api/users", (void *)&ep_users_list},
 	{HTTP_POST, "/api/users", (void *)&ep_users_create},
 	{HTTP_PATCH, "/api/users/{id}", (void *)&ep_users_patch},

@@ -37,5 +37,6 @@ int cmd_user(int argc, char **argv);
 int cmd_audit(int argc, char **argv);
 int cmd_sop(int argc, char **argv);
 int cmd_report(int argc, char **argv);
+int cmd_worker(int argc, char **argv);
 
 #endif

@@ -1,15 +1,18 @@
 /* sidang serve: flags, the config file, start-up sweeps, then the server. */
 #include <errno.h>
 #include <getopt.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "api/app.h"
 #include "cli/cli.h"
 #include "domain/compliance.h"
 #include "domain/sop.h"
 #include "http/server.h"
+#include "jobs/worker.h"
 #include "sidang_limits.h"
 #include "util/fsio.h"
 #include "util/clock.h"
@@ -29,7 +32,9 @@ static void usage(FILE *f)
 	      "  --max-connections N          concurrent connections (default 256)\n"
 	      "  --max-connections-per-ip N   concurrent connections from one address (default 32)\n"
 	      "  --timeout SECONDS            idle connection timeout (default 60)\n"
-	      "  --secure-cookies             mark cookies Secure (when served behind TLS)\n",
+	      "  --secure-cookies             mark cookies Secure (when served behind TLS)\n"
+	      "  --workers N                  worker processes for document jobs (default: one per\n"
+	      "                               core; 0: none, run `sidang worker` elsewhere)\n",
 	      f);
 }
 
@@ -38,6 +43,7 @@ struct settings {
 	char addr[64];
 	unsigned long long port, max_upload, max_conn, max_conn_ip, timeout;
 	bool secure_cookies;
+	unsigned long long workers; /* ULLONG_MAX: one per core */
 };
 
 static bool parse_num(const char *what, const char *v, unsigned long long min,
@@ -89,6 +95,8 @@ static bool apply(struct settings *s, const char *key, const char *v)
 		cli_error("secure_cookies: expected true or false, got '%s'", v);
 		return false;
 	}
+	if (strcmp(key, "workers") == 0)
+		return parse_num("workers", v, 0, LIMIT_WORKER_PROCESSES, &s->workers);
 	cli_error("unknown setting '%s'", key);
 	return false;
 }
@@ -173,12 +181,13 @@ int cmd_serve(int argc, char **argv)
 		{"max-connections-per-ip", required_argument, NULL, 'i'},
 		{"timeout", required_argument, NULL, 't'},
 		{"secure-cookies", no_argument, NULL, 's'},
+		{"workers", required_argument, NULL, 'w'},
 		{"help", no_argument, NULL, 'h'},
 		{0, 0, 0, 0},
 	};
 	struct settings s = {DEFAULT_DATA_DIR, "127.0.0.1", 8080, LIMIT_UPLOAD_BYTES_DEFAULT,
 			     LIMIT_CONNECTIONS_DEFAULT, LIMIT_CONNECTIONS_PER_IP_DEFAULT,
-			     LIMIT_CONNECTION_TIMEOUT_DEFAULT, false};
+			     LIMIT_CONNECTION_TIMEOUT_DEFAULT, false, ULLONG_MAX};
 	/* The config file first, so flags override it wherever they are on the line. */
 	for (int i = 1; i < argc; i++) {
 		const char *path = NULL;
@@ -203,6 +212,7 @@ int cmd_serve(int argc, char **argv)
 		case 'i': ok = apply(&s, "max_connections_per_ip", optarg); break;
 		case 't': ok = apply(&s, "timeout", optarg); break;
 		case 's': s.secure_cookies = true; break;
+		case 'w': ok = apply(&s, "workers", optarg); break;
 		case 'h': usage(stdout); return 0;
 		default: usage(stderr); return 2;
 		}
@@ -241,7 +251,20 @@ int cmd_serve(int argc, char **argv)
 	struct app app = {inst.db, inst.blobs, inst.audit, s.max_upload, s.secure_cookies};
 	struct server_config cfg = {s.addr, (uint16_t)s.port, (unsigned)s.max_conn,
 				    (unsigned)s.max_conn_ip, (unsigned)s.timeout};
+	/* Documents are parsed only in worker processes (DESIGN.md §5), never in the server. */
+	if (s.workers == ULLONG_MAX) {
+		long cores = sysconf(_SC_NPROCESSORS_ONLN);
+		s.workers = cores < 1 ? 1 : cores > LIMIT_WORKER_PROCESSES ? LIMIT_WORKER_PROCESSES
+									  : (unsigned long long)cores;
+	}
+	struct worker_pool *workers = NULL;
+	if (worker_pool_start("/proc/self/exe", s.data, (unsigned)s.workers, &workers) != ST_OK) {
+		cli_error("cannot start the worker processes");
+		instance_close(&inst);
+		return 1;
+	}
 	int rc = server_run(&app, &cfg, serve_tick, &inst, SERVE_TICK_SECONDS);
+	worker_pool_stop(workers);
 	if (rc == 0) {
 		/* Seal the trail at shutdown so its end is covered by a signature. */
 		struct db_conn *c = db_acquire(inst.db);

@@ -19,6 +19,7 @@ static void usage(FILE *f)
 	      "  audit verify          check the audit trail's hash chain and signatures\n"
 	      "  sop SUBCOMMAND        validate, list, show, import SOP definitions\n"
 	      "  report compliance     Mutu Baku compliance per step, official and month\n"
+	      "  worker                run jobs from the queue (serve starts workers itself)\n"
 	      "\n"
 	      "options:\n"
 	      "  --version             print the version\n"
@@ -59,6 +60,8 @@ int main(int argc, char **argv)
 		return cmd_sop(argc - 1, argv + 1);
 	if (strcmp(cmd, "report") == 0)
 		return cmd_report(argc - 1, argv + 1);
+	if (strcmp(cmd, "worker") == 0)
+		return cmd_worker(argc - 1, argv + 1);
 	fprintf(stderr, "sidang: unknown command '%s' (see sidang --help)\n", cmd);
 	return 2;
 }

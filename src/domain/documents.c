@@ -5,6 +5,8 @@
 #include <string.h>
 
 #include "domain/acl.h"
+#include "jobs/queue.h"
+#include "domain/search.h"
 #include "sidang_limits.h"
 #include "util/clock.h"
 
@@ -179,7 +181,10 @@ static enum status insert_version(struct db_conn *c, int64_t doc, int64_t versio
 	db_bind_int(s, 8, now);
 	st = db_exec_stmt(s);
 	db_done(s);
-	return st;
+	if (st != ST_OK)
+		return st;
+	/* In the version's transaction: the check job exists exactly when the version does. */
+	return jobs_enqueue(c, JOB_KIND_VERIFY_BLOB, doc, version, NULL, 0, NULL);
 }
 
 static json_t *version_detail(const struct blob_ref *b, int64_t version)
@@ -255,6 +260,8 @@ enum status documents_create(struct db_conn *c, struct audit *a, const struct us
 	int64_t id = db_last_insert_id(c);
 	if ((st = insert_version(c, id, 1, blob, u->id, now)) != ST_OK)
 		goto out;
+	if ((st = search_index_document(c, id)) != ST_OK)
+		goto out;
 	char ids[24];
 	snprintf(ids, sizeof ids, "%lld", (long long)id);
 	detail = version_detail(blob, 1);
@@ -303,6 +310,9 @@ enum status documents_add_version(struct db_conn *c, struct audit *a, const stru
 	st = db_exec_stmt(s);
 	db_done(s);
 	if (st != ST_OK)
+		goto out;
+	/* The index now holds the new version's file name and (until extracted) no text. */
+	if ((st = search_index_document(c, id)) != ST_OK)
 		goto out;
 	char ids[24];
 	snprintf(ids, sizeof ids, "%lld", (long long)id);

@@ -5,6 +5,7 @@
 
 #include "domain/acl.h"
 #include "domain/engine.h"
+#include "domain/search.h"
 #include "sidang_limits.h"
 #include "util/clock.h"
 #include "util/log.h"
@@ -302,6 +303,9 @@ enum status meetings_update(struct db_conn *c, struct audit *a, const struct use
 				    json_string(classification_name(cur.classification)));
 	struct audit_event ev = {u->id, u->username, address, "meeting.update", "meeting", ids, detail};
 	if ((st = audit_append(a, c, &ev, NULL)) != ST_OK)
+		goto out;
+	/* The documents are found by their meeting's title, number, place and chair too. */
+	if ((st = search_index_meeting(c, id)) != ST_OK)
 		goto out;
 	if ((st = load(c, u, id, out)) != ST_OK)
 		goto out;

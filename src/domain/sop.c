@@ -1052,7 +1052,7 @@ static enum status check_graph(struct pctx *p)
 		while (pos[at] < 0) {
 			pos[at] = n;
 			order[n++] = at;
-			int next[SOP_MAX_ANSWERS];
+			int next[SOP_MAX_ANSWERS] = {0};
 			bool ends;
 			successors(s, &s->steps[at], next, &ends);
 			at = next[0];

@@ -9,6 +9,7 @@
 #include <time.h>
 
 #include "sidang_limits.h"
+#include "store/search_fts.h"
 #include "util/log.h"
 
 struct db_stmt {
@@ -106,6 +107,11 @@ static enum status conn_open(struct db_conn *c, const char *path, bool create)
 	enum status st = conn_setup(c->h);
 	if (st != ST_OK)
 		return st;
+	/* The full-text tokenizer, before any statement can touch the search index. */
+	if (search_register(c->h) != SQLITE_OK) {
+		log_error("database: cannot register the full-text tokenizer (FTS5 missing?)");
+		return ST_IO;
+	}
 	for (int i = 0; i < SQL__COUNT; i++)
 		c->stmts[i].conn = c;
 	return ST_OK;

@@ -231,8 +231,62 @@ const char *const sql_migrations[] = {
 	"CREATE INDEX audit_log_actor ON audit_log(actor, seq);"
 	"CREATE INDEX audit_log_action ON audit_log(action, seq);"
 	"CREATE INDEX audit_log_object ON audit_log(object_type, object_id, seq);",
-	/* -- migration 4 (search) goes here -- */
-	/* -- migration 5 (jobs) goes here -- */
+	/* 4: full-text search (domain/search.c, docs/api.md "Search"). document_texts holds the text
+	 * extracted from each version's content, per page (written by the extraction workers through
+	 * search_set_text). document_search is an FTS5 table with its own copy of what it indexes, one
+	 * row per document (rowid = document id) over the view document_search_source: not
+	 * contentless, because snippets need the text and SQLite 3.40 has no contentless_delete; not
+	 * external-content, because deleting from one needs the exact old values, which a changed
+	 * meeting title or a new version no longer has. It is kept in step by domain/search.c
+	 * (triggers cannot write to it: trusted_schema=OFF forbids virtual tables in triggers). The
+	 * tokenizer "sidang" (store/search_fts.c) folds case and diacritics and stems Indonesian. */
+	"CREATE TABLE document_texts ("
+	"  document_id INTEGER NOT NULL REFERENCES documents(id),"
+	"  version INTEGER NOT NULL,"
+	"  page INTEGER NOT NULL CHECK (page >= 1),"
+	"  text TEXT NOT NULL,"
+	"  PRIMARY KEY (document_id, version, page)) WITHOUT ROWID;"
+	/* The pages are concatenated in key order, which is page order. */
+	"CREATE VIEW document_search_source AS SELECT d.id AS id, d.title AS title, d.type AS type,"
+	"  coalesce((SELECT v.filename FROM document_versions v WHERE v.document_id = d.id"
+	"   AND v.version = d.current_version), '') AS filename,"
+	"  m.title || ' ' || m.number || ' ' || m.place || ' ' || m.chair AS meeting,"
+	"  coalesce(d.scanned_by, '') || ' ' || coalesce(d.scan_device, '') || ' '"
+	"   || coalesce(d.scanned_at, '') AS facts,"
+	"  coalesce((SELECT group_concat(t.text, char(10)) FROM document_texts t"
+	"   WHERE t.document_id = d.id AND t.version = d.current_version), '') AS body"
+	" FROM documents d JOIN meetings m ON m.id = d.meeting_id;"
+	"CREATE VIRTUAL TABLE document_search USING fts5(title, type, filename, meeting, facts, body,"
+	"  tokenize = 'sidang');"
+	/* bm25 weights per column, in the order above: a hit in the title counts most. */
+	"INSERT INTO document_search (document_search, rank)"
+	"  VALUES ('rank', 'bm25(10.0, 2.0, 3.0, 2.0, 1.0, 1.0)');"
+	"INSERT INTO document_search (rowid, title, type, filename, meeting, facts, body)"
+	"  SELECT id, title, type, filename, meeting, facts, body FROM document_search_source;",
+	/* 5: the job queue (jobs/queue.c, docs/internals/jobs.md). attempts counts starts; a job
+	 * is claimed from one of the two partial indexes. */
+	"CREATE TABLE jobs ("
+	"  id INTEGER PRIMARY KEY,"
+	"  kind TEXT NOT NULL,"
+	"  document_id INTEGER REFERENCES documents(id),"
+	"  version INTEGER,"
+	"  params TEXT,"
+	"  state TEXT NOT NULL CHECK (state IN ('queued', 'running', 'done', 'failed')),"
+	"  attempts INTEGER NOT NULL DEFAULT 0,"
+	"  max_attempts INTEGER NOT NULL CHECK (max_attempts >= 1),"
+	"  run_after INTEGER NOT NULL,"
+	"  lease_owner TEXT,"
+	"  lease_until INTEGER,"
+	"  progress INTEGER NOT NULL DEFAULT 0 CHECK (progress BETWEEN 0 AND 100),"
+	"  error TEXT,"
+	"  created_at INTEGER NOT NULL,"
+	"  started_at INTEGER,"
+	"  finished_at INTEGER,"
+	"  result TEXT,"
+	"  UNIQUE (kind, document_id, version));"
+	"CREATE INDEX jobs_due ON jobs(run_after, id) WHERE state = 'queued';"
+	"CREATE INDEX jobs_leases ON jobs(lease_until, id) WHERE state = 'running';"
+	"CREATE INDEX jobs_document ON jobs(document_id, id);",
 };
 
 const int sql_migration_count = (int)(sizeof sql_migrations / sizeof sql_migrations[0]);
@@ -659,9 +713,117 @@ static const char *const texts[SQL__COUNT] = {
 	/* -- end admin -- */
 
 	/* search (domain/search.c) */
+	/* The index row of document ?1, replaced: delete, then insert from the view. */
+	[SQL_SEARCH_INDEX_DELETE] = "DELETE FROM document_search WHERE rowid = ?1",
+	[SQL_SEARCH_INDEX_INSERT] = "INSERT INTO document_search (rowid, title, type, filename, meeting,"
+				    " facts, body) SELECT id, title, type, filename, meeting, facts, body"
+				    " FROM document_search_source WHERE id = ?1",
+	/* The index rows of every document of meeting ?1 (its title, number, place or chair changed) */
+	[SQL_SEARCH_INDEX_MEETING_DELETE] = "DELETE FROM document_search WHERE rowid IN"
+					    " (SELECT id FROM documents WHERE meeting_id = ?1)",
+	[SQL_SEARCH_INDEX_MEETING_INSERT] = "INSERT INTO document_search (rowid, title, type, filename,"
+					    " meeting, facts, body) SELECT id, title, type, filename,"
+					    " meeting, facts, body FROM document_search_source"
+					    " WHERE id IN (SELECT id FROM documents WHERE meeting_id = ?1)",
+	/* ?1 document, ?2 version, ?3 page, ?4 text */
+	[SQL_SEARCH_TEXT_SET] = "INSERT INTO document_texts (document_id, version, page, text)"
+				" VALUES (?1, ?2, ?3, ?4) ON CONFLICT (document_id, version, page)"
+				" DO UPDATE SET text = excluded.text",
+	/* document id, meeting id, meeting title, meeting number, meeting date, snippet (hits between
+	 * char(1) and char(2)); best first. The reader's access is part of the WHERE clause, as in
+	 * SQL_DOCUMENT_LIST and SQL_DOCUMENT_LIST_PIC, so neither rows nor snippets nor the count
+	 * (SQL_SEARCH_COUNT) include anything else: ?2 the read ceiling (bureau) or the clearance (a
+	 * PIC); ?3 NULL for the bureau, the PIC's user id otherwise (published or verified documents
+	 * granted to them). ?1 the FTS5 query (built by search_build_match, never the user's text);
+	 * filters, NULL for any: ?4 meeting, ?5 stage, ?6 type, ?7 classification, ?8 and ?9 the
+	 * meeting date from and to (inclusive); ?10 limit, ?11 offset. */
+	[SQL_SEARCH_QUERY] = "SELECT d.id, m.id, m.title, m.number, m.date,"
+			     " snippet(document_search, -1, char(1), char(2), '…', 24)"
+			     " FROM document_search JOIN documents d ON d.id = document_search.rowid"
+			     " JOIN meetings m ON m.id = d.meeting_id"
+			     " WHERE document_search MATCH ?1"
+			     " AND d.classification <= ?2 AND m.classification <= ?2"
+			     " AND (?3 IS NULL OR (d.state IN ('published', 'verified')"
+			     "  AND EXISTS (SELECT 1 FROM document_grants g"
+			     "   WHERE g.document_id = d.id AND g.user_id = ?3)))"
+			     " AND (?4 IS NULL OR d.meeting_id = ?4) AND (?5 IS NULL OR d.stage = ?5)"
+			     " AND (?6 IS NULL OR d.type = ?6) AND (?7 IS NULL OR d.classification = ?7)"
+			     " AND (?8 IS NULL OR m.date >= ?8) AND (?9 IS NULL OR m.date <= ?9)"
+			     " ORDER BY document_search.rank LIMIT ?10 OFFSET ?11",
+	/* count: the matches SQL_SEARCH_QUERY would return without limit and offset (?1 to ?9) */
+	[SQL_SEARCH_COUNT] = "SELECT count(*)"
+			     " FROM document_search JOIN documents d ON d.id = document_search.rowid"
+			     " JOIN meetings m ON m.id = d.meeting_id"
+			     " WHERE document_search MATCH ?1"
+			     " AND d.classification <= ?2 AND m.classification <= ?2"
+			     " AND (?3 IS NULL OR (d.state IN ('published', 'verified')"
+			     "  AND EXISTS (SELECT 1 FROM document_grants g"
+			     "   WHERE g.document_id = d.id AND g.user_id = ?3)))"
+			     " AND (?4 IS NULL OR d.meeting_id = ?4) AND (?5 IS NULL OR d.stage = ?5)"
+			     " AND (?6 IS NULL OR d.type = ?6) AND (?7 IS NULL OR d.classification = ?7)"
+			     " AND (?8 IS NULL OR m.date >= ?8) AND (?9 IS NULL OR m.date <= ?9)",
 	/* -- end search -- */
 
 	/* jobs (jobs/queue.c) */
+	/* ?1 kind, ?2 document, ?3 version, ?4 params (JSON or NULL), ?5 max_attempts, ?6 now. A job
+	 * that exists already for (kind, document, version) is left as it is. */
+	[SQL_JOB_ENQUEUE] = "INSERT INTO jobs (kind, document_id, version, params, state, attempts,"
+			    " max_attempts, run_after, progress, created_at)"
+			    " VALUES (?1, ?2, ?3, ?4, 'queued', 0, ?5, ?6, 0, ?6)"
+			    " ON CONFLICT (kind, document_id, version) DO NOTHING",
+	/* id */
+	[SQL_JOB_FIND] = "SELECT id FROM jobs WHERE kind = ?1 AND document_id = ?2 AND version = ?3",
+	/* a running job whose lease ran out (its worker died) after its last attempt: ?1 now,
+	 * ?2 error */
+	[SQL_JOB_EXPIRE_EXHAUSTED] = "UPDATE jobs SET state = 'failed', error = ?2, finished_at = ?1,"
+				     " lease_owner = NULL, lease_until = NULL"
+				     " WHERE state = 'running' AND lease_until < ?1"
+				     " AND attempts >= max_attempts",
+	/* id of the next job to run at ?1: the longest due queued job, or a running one whose lease
+	 * expired. Both halves use their partial index. */
+	[SQL_JOB_PICK] = "SELECT id, run_after FROM (SELECT id, run_after FROM jobs"
+			 "  WHERE state = 'queued' AND run_after <= ?1 ORDER BY run_after, id LIMIT 1)"
+			 " UNION ALL SELECT id, run_after FROM (SELECT id, lease_until AS run_after FROM jobs"
+			 "  WHERE state = 'running' AND lease_until < ?1 ORDER BY lease_until, id LIMIT 1)"
+			 " ORDER BY 2, 1 LIMIT 1",
+	/* ?1 id, ?2 owner, ?3 lease_until, ?4 now; the WHERE repeats the pick's condition so a
+	 * backend without a write lock (PostgreSQL) cannot take a job twice */
+	[SQL_JOB_TAKE] = "UPDATE jobs SET state = 'running', attempts = attempts + 1, lease_owner = ?2,"
+			 " lease_until = ?3, started_at = ?4, progress = 0, finished_at = NULL"
+			 " WHERE id = ?1 AND ((state = 'queued' AND run_after <= ?4)"
+			 "  OR (state = 'running' AND lease_until < ?4))",
+	/* id, kind, document_id, version, params, state, attempts, max_attempts, run_after,
+	 * lease_owner, lease_until, progress, error, created_at, started_at, finished_at, result */
+	[SQL_JOB_GET] = "SELECT id, kind, document_id, version, params, state, attempts, max_attempts,"
+			" run_after, lease_owner, lease_until, progress, error, created_at, started_at,"
+			" finished_at, result FROM jobs WHERE id = ?1",
+	/* ?1 id, ?2 owner, ?3 lease_until, ?4 progress or NULL; changes() is 0 when the lease is lost */
+	[SQL_JOB_HEARTBEAT] = "UPDATE jobs SET lease_until = ?3, progress = coalesce(?4, progress)"
+			      " WHERE id = ?1 AND lease_owner = ?2 AND state = 'running'",
+	/* ?1 id, ?2 owner, ?3 result, ?4 now */
+	[SQL_JOB_COMPLETE] = "UPDATE jobs SET state = 'done', progress = 100, result = ?3, error = NULL,"
+			     " finished_at = ?4, lease_owner = NULL, lease_until = NULL"
+			     " WHERE id = ?1 AND lease_owner = ?2 AND state = 'running'",
+	/* ?1 id, ?2 owner, ?3 error, ?4 run_after (NULL: no retry), ?5 now */
+	[SQL_JOB_FAIL] = "UPDATE jobs SET state = CASE WHEN ?4 IS NOT NULL AND attempts < max_attempts"
+			 "  THEN 'queued' ELSE 'failed' END,"
+			 " run_after = coalesce(?4, run_after), error = ?3,"
+			 " finished_at = CASE WHEN ?4 IS NOT NULL AND attempts < max_attempts"
+			 "  THEN NULL ELSE ?5 END,"
+			 " lease_owner = NULL, lease_until = NULL"
+			 " WHERE id = ?1 AND lease_owner = ?2 AND state = 'running'",
+	/* a worker stopping gives its job back, uncounted: ?1 id, ?2 owner, ?3 now */
+	[SQL_JOB_RELEASE] = "UPDATE jobs SET state = 'queued', attempts = max(attempts - 1, 0),"
+			    " run_after = ?3, lease_owner = NULL, lease_until = NULL"
+			    " WHERE id = ?1 AND lease_owner = ?2 AND state = 'running'",
+	/* as SQL_JOB_GET; ?1 document, ?2 limit; oldest first */
+	[SQL_JOB_LIST_DOCUMENT] = "SELECT id, kind, document_id, version, params, state, attempts,"
+				  " max_attempts, run_after, lease_owner, lease_until, progress, error,"
+				  " created_at, started_at, finished_at, result FROM jobs"
+				  " WHERE document_id = ?1 ORDER BY id LIMIT ?2",
+	/* sha256, size of version ?2 of document ?1 */
+	[SQL_JOB_VERSION_BLOB] = "SELECT sha256, size FROM document_versions"
+				 " WHERE document_id = ?1 AND version = ?2",
 	/* -- end jobs -- */
 };
 

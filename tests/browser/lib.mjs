@@ -22,7 +22,12 @@ import path from 'node:path';
 import crypto from 'node:crypto';
 import assert from 'node:assert/strict';
 import {fileURLToPath} from 'node:url';
-import {chromium} from 'playwright-core';
+
+// playwright-core is the one package (package.json at the repository root; `make test` runs
+// `npm ci` when node_modules is missing or package-lock.json changed).
+const {chromium} = await import('playwright-core').catch((e) => {
+	throw new Error(`playwright-core is not installed: run \`npm ci\` at the repository root (make test does) [${e.message}]`);
+});
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 export const SOURCE_DIR = process.env.SIDANG_SOURCE_DIR || path.resolve(HERE, '..', '..');
@@ -277,13 +282,30 @@ export class Session {
 		await waitFor(async () => !(await page.locator('main').getByText('Memuat…').count()), 'the page to finish loading');
 	}
 
+	// The inbox, freshly read: through the header's link, or by reloading the page when it is
+	// shown already (the link to the page one is on does not re-read it).
+	async inbox() {
+		const page = this.page;
+		if (new URL(page.url()).hash === '#/inbox') await page.reload();
+		else await page.getByRole('navigation', {name: 'Menu utama'}).getByRole('link', {name: /Kotak Masuk Tugas/}).click();
+		await page.getByRole('heading', {level: 1, name: 'Kotak Masuk Tugas'}).waitFor();
+		await this.settled();
+	}
+
 	assertClean(where) {
 		const extra = this.expectedDialogs.filter((e) => !e.seen).map((e) => `expected confirm ${e.re} did not come`);
 		assert.deepEqual([...this.problems, ...extra], [], `problems in the browser ${where ? `(${where})` : ''}`);
 	}
 
+	isOpen() {
+		return !!this.context;
+	}
+
 	async close() {
-		if (this.context) await this.context.close().catch(() => {});
+		const c = this.context;
+		this.context = null;
+		this.page = null;
+		if (c) await c.close().catch(() => {});
 	}
 }
 
@@ -303,11 +325,13 @@ export async function waitFor(fn, what, timeout = ACTION_TIMEOUT_MS) {
 	}
 }
 
-// TEXT is on the page as text (at least one visible element holds it), and no markup it carries
-// became an element: nothing from an HTML-looking title or file name was parsed.
-export async function assertLiteral(page, text, where) {
+// TEXT is shown as text inside SCOPE (a page or a locator: at least one visible element holds
+// it), and no markup it carries became an element: nothing from an HTML-looking title or file
+// name was parsed anywhere on the page.
+export async function assertLiteral(scope, text, where) {
+	const page = typeof scope.page === 'function' ? scope.page() : scope;
 	await waitFor(async () => {
-		const loc = page.getByText(text);
+		const loc = scope.getByText(text);
 		const n = await loc.count();
 		for (let i = 0; i < n; i += 1) if (await loc.nth(i).isVisible()) return true;
 		return false;

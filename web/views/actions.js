@@ -20,8 +20,8 @@ import {classificationRank, stageCodes} from '../state.js';
 import {classificationBadge, stateBadge, cell} from './common.js';
 import {summaryView} from './sop.js';
 import {picPicker} from './picpicker.js';
+import {viewerHref} from './viewer.js';
 
-const INLINE_TYPES = /^(application\/pdf|image\/(png|jpeg|tiff))$/;
 const REJECT_CODES = ['tidak'];
 
 function list(x) {
@@ -336,13 +336,10 @@ function publish(task, ctx, env) {
 	};
 }
 
+// The document viewer (#/documents/{id}) in a new tab, so that the form keeps what was typed.
 function viewLink(d, onOpen) {
-	const v = d.current_version || {};
-	const inline = INLINE_TYPES.test(v.mime || '');
-	const a = h('a', {href: documentContentUrl(d.id, {inline}), target: inline ? '_blank' : null,
-		rel: inline ? 'noopener noreferrer' : null, download: inline ? null : ''},
-	inline ? t('document.view') : t('document.download'));
-	a.setAttribute('aria-label', inline ? t('document.viewFile', {title: d.title}) : t('document.downloadFile', {title: d.title}));
+	const a = h('a', {href: viewerHref(d.id), target: '_blank', rel: 'noopener'}, t('document.view'));
+	a.setAttribute('aria-label', t('document.viewFile', {title: d.title}));
 	if (onOpen) a.addEventListener('click', onOpen);
 	return a;
 }
@@ -397,13 +394,12 @@ function verify(task, ctx) {
 				stateBadge(d.state), ' ', openedBadge),
 			v.filename ? h('p', {class: 'small muted filename'}, v.filename) : null,
 			h('p', {class: 'small'}, h('span', {class: 'label'}, `${t('act.verify.pics')}: `), grants || t('artefact.noPic')),
-			h('div', {class: 'row-actions'}, viewLink(d, markOpened),
-				INLINE_TYPES.test(v.mime || '') ? (() => {
-					const dl = h('a', {href: documentContentUrl(d.id), download: ''}, t('document.download'));
-					dl.setAttribute('aria-label', t('document.downloadFile', {title: d.title}));
-					dl.addEventListener('click', markOpened);
-					return dl;
-				})() : null),
+			h('div', {class: 'row-actions'}, viewLink(d, markOpened), (() => {
+				const dl = h('a', {href: documentContentUrl(d.id), download: ''}, t('document.download'));
+				dl.setAttribute('aria-label', t('document.downloadFile', {title: d.title}));
+				dl.addEventListener('click', markOpened);
+				return dl;
+			})()),
 			result.wrap,
 			note.wrap);
 		return {doc: d, result, note, element};

@@ -128,7 +128,10 @@ function caseView(c) {
 			? artefacts.map((a) => artefactView(a, {headingLevel: 'h4', collapse: true, titles}))
 			: h('p', {class: 'empty'}, t('case.noArtefacts')));
 
-	return h('div', null, facts, note, yourTasks, table, artefactList);
+	const chartLink = c.meeting_id !== undefined && c.meeting_id !== null ? h('p', null,
+		h('a', {href: `#/meetings/${encodeURIComponent(c.meeting_id)}/sop`}, t('soppage.linkFromCase'))) : null;
+
+	return h('div', null, facts, chartLink, note, yourTasks, table, artefactList);
 }
 
 function fact(label, value) {

@@ -13,8 +13,7 @@ import {meetingForm} from './meetingform.js';
 import {classificationBadge, stateBadge, cell} from './common.js';
 import {stageUploadForm, newVersionForm} from './upload.js';
 import {caseHistorySection} from './casehistory.js';
-
-const INLINE_TYPES = /^(application\/pdf|image\/(png|jpeg|tiff))$/;
+import {viewerHref} from './viewer.js';
 
 export async function renderMeeting(container, route, ctx) {
 	const id = route.id;
@@ -274,11 +273,9 @@ function documentTable(docs, stage, reload, canEdit) {
 		const download = h('a', {class: 'button button-small', href: documentContentUrl(d.id), download: ''},
 			t('document.download'));
 		download.setAttribute('aria-label', t('document.downloadFile', {title: d.title}));
-		const view = INLINE_TYPES.test(v.mime || '')
-			? h('a', {class: 'button button-small', href: documentContentUrl(d.id, {inline: true}), target: '_blank',
-				rel: 'noopener noreferrer'}, t('document.view'))
-			: null;
-		if (view) view.setAttribute('aria-label', t('document.viewFile', {title: d.title}));
+		// "Lihat" opens the document viewer (facts, versions, PDF and images in the page).
+		const view = h('a', {class: 'button button-small', href: viewerHref(d.id)}, t('document.view'));
+		view.setAttribute('aria-label', t('viewer.openNamed', {title: d.title}));
 
 		body.append(h('tr', null,
 			cell(t('document.title'), h('div', null, h('span', {class: 'doc-title'}, d.title),

@@ -1,0 +1,53 @@
+/*
+ * The job kinds (private to src/jobs). A kind's handler runs in the worker; anything that parses
+ * a document's bytes does so through job_sandbox, never in the worker itself. To add a kind
+ * (PDF text, OCR, thumbnails): write its handler and child function in a file of its own and add
+ * a row to the table in kinds.c.
+ */
+#ifndef SIDANG_JOBS_KINDS_H
+#define SIDANG_JOBS_KINDS_H
+
+#include <stdint.h>
+
+#include "jobs/queue.h"
+#include "jobs/sandbox.h"
+#include "jobs/worker.h"
+#include "util/buf.h"
+
+/* A job being run. */
+struct job_ctx {
+	const struct worker_config *cfg;
+	struct db_conn *c;
+	const struct job *job;
+	int64_t last_beat_ms;
+	int last_progress;
+	bool lost; /* the lease was taken over: the outcome is not ours to record */
+};
+
+enum job_outcome {
+	JOB_DONE,      /* RESULT holds the JSON result */
+	JOB_RETRY,     /* ERROR says why; tried again after a backoff while attempts remain */
+	JOB_PERMANENT, /* ERROR says why; retrying cannot help */
+	JOB_ABORTED,   /* the worker is stopping or lost the lease */
+};
+
+struct job_kind {
+	const char *name;
+	bool test_only; /* runs only when SIDANG_TEST_JOBS=1 */
+	enum job_outcome (*run)(struct job_ctx *x, struct buf *result, struct buf *error);
+};
+
+/* The kind called NAME, or NULL. */
+const struct job_kind *job_kind_find(const char *name);
+
+/* Runs FN(ARG) in the sandbox with input IN_FD, renewing the lease and recording progress while it
+ * runs. OUT gets the child's output. */
+enum sandbox_result job_sandbox(struct job_ctx *x, int in_fd, sandbox_fn fn, const void *arg,
+				struct buf *out, int *detail_out);
+
+/* The outcome for a sandbox result other than SANDBOX_OK: a readable error in ERROR, including
+ * the parser's own message for SANDBOX_FAILED. */
+enum job_outcome job_sandbox_failure(enum sandbox_result r, int detail, const struct buf *out,
+				     struct buf *error);
+
+#endif

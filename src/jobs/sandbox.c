@@ -1,0 +1,379 @@
+/*
+ * The sandbox: fork, then in the child (before running the parser) PR_SET_PDEATHSIG, only the
+ * input and the two pipes kept open, default signal dispositions, rlimits, no core dumps, and a
+ * seccomp filter that kills the process on any system call outside a short list. The parent reads
+ * the pipes with a wall-clock deadline and classifies how the child ended.
+ */
+#include "jobs/sandbox.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <seccomp.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "sidang_limits.h"
+
+#if defined(__SANITIZE_ADDRESS__)
+#define SANDBOX_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define SANDBOX_ASAN 1
+#endif
+#endif
+#ifndef SANDBOX_ASAN
+#define SANDBOX_ASAN 0
+#endif
+
+/* The child's descriptors after set-up. */
+enum { CHILD_IN_FD = 3, CHILD_OUT_FD = 4, CHILD_PROGRESS_FD = 5 };
+
+void sandbox_default_limits(struct sandbox_limits *l)
+{
+	l->memory_bytes = LIMIT_WORKER_MEMORY_BYTES;
+	l->cpu_seconds = LIMIT_WORKER_CPU_SECONDS;
+	l->wall_ms = LIMIT_WORKER_WALL_SECONDS * 1000u;
+	l->file_bytes = LIMIT_WORKER_FILE_BYTES;
+	l->open_files = LIMIT_WORKER_OPEN_FILES;
+	l->output_bytes = LIMIT_WORKER_OUTPUT_BYTES;
+}
+
+/* Leaves the child at once: no atexit handlers, no stdio flush of the parent's buffers, no leak
+ * check (LeakSanitizer would need ptrace and /proc, which the filter denies). */
+static _Noreturn void child_exit(int code)
+{
+	syscall(SYS_exit_group, code);
+	for (;;)
+		pause();
+}
+
+bool sandbox_write(const struct sandbox_io *io, const void *p, size_t n)
+{
+	const char *c = p;
+	while (n > 0) {
+		ssize_t w = write(io->out_fd, c, n);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			return false;
+		c += w;
+		n -= (size_t)w;
+	}
+	return true;
+}
+
+void sandbox_progress(const struct sandbox_io *io, int percent)
+{
+	unsigned char b = (unsigned char)(percent < 0 ? 0 : percent > 100 ? 100 : percent);
+	ssize_t w;
+	do
+		w = write(io->progress_fd, &b, 1);
+	while (w < 0 && errno == EINTR);
+}
+
+/* Virtual memory the child has mapped already, in bytes (from /proc/self/statm); 0 if unknown. */
+static uint64_t mapped_bytes(void)
+{
+	char text[128];
+	int fd = open("/proc/self/statm", O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return 0;
+	ssize_t n = read(fd, text, sizeof text - 1);
+	close(fd);
+	if (n <= 0)
+		return 0;
+	text[n] = '\0';
+	unsigned long long pages = strtoull(text, NULL, 10);
+	return (uint64_t)pages * (uint64_t)sysconf(_SC_PAGESIZE);
+}
+
+static bool set_limit(int resource, rlim_t soft, rlim_t hard)
+{
+	struct rlimit rl = {soft, hard};
+	return setrlimit(resource, &rl) == 0;
+}
+
+static bool apply_limits(const struct sandbox_limits *l)
+{
+	/* Under ASan the child has terabytes of shadow memory reserved (not used), so an absolute
+	 * address-space limit would fail every allocation: the limit counts from what is mapped. */
+	uint64_t mem = l->memory_bytes;
+	if (SANDBOX_ASAN)
+		mem += mapped_bytes();
+	/* RLIMIT_NPROC 0: no new process even if the filter were wrong (checked at fork time only,
+	 * so it does not affect this one). */
+	return set_limit(RLIMIT_CORE, 0, 0) && set_limit(RLIMIT_AS, mem, mem) &&
+	       set_limit(RLIMIT_CPU, l->cpu_seconds, l->cpu_seconds + 1) &&
+	       set_limit(RLIMIT_FSIZE, l->file_bytes, l->file_bytes) &&
+	       set_limit(RLIMIT_NOFILE, l->open_files, l->open_files) &&
+	       set_limit(RLIMIT_NPROC, 0, 0);
+}
+
+/* "The first argument equals V" (SCMP_A0 leaves a field to zero-initialisation, which clang's
+ * -Wmissing-field-initializers rejects). */
+static struct scmp_arg_cmp arg0_is(scmp_datum_t v)
+{
+	struct scmp_arg_cmp c = {0, SCMP_CMP_EQ, v, 0};
+	return c;
+}
+
+/* The system calls a parser may make. Everything else kills the process (SIGSYS). */
+static bool apply_filter(void)
+{
+	static const int allowed[] = {
+		/* reading the input */
+		SCMP_SYS(read), SCMP_SYS(pread64), SCMP_SYS(readv), SCMP_SYS(lseek), SCMP_SYS(fstat),
+		SCMP_SYS(newfstatat), SCMP_SYS(close),
+		/* memory */
+		SCMP_SYS(brk), SCMP_SYS(mmap), SCMP_SYS(munmap), SCMP_SYS(mremap), SCMP_SYS(mprotect),
+		SCMP_SYS(madvise),
+		/* time, locks, randomness (libraries' hash seeds) */
+		SCMP_SYS(futex), SCMP_SYS(clock_gettime), SCMP_SYS(gettimeofday),
+		SCMP_SYS(nanosleep), SCMP_SYS(clock_nanosleep), SCMP_SYS(getrandom),
+		SCMP_SYS(sched_yield), SCMP_SYS(getpid), SCMP_SYS(gettid),
+		/* ending, signals to itself (abort) */
+		SCMP_SYS(exit), SCMP_SYS(exit_group), SCMP_SYS(rt_sigreturn), SCMP_SYS(rt_sigprocmask),
+		SCMP_SYS(restart_syscall), SCMP_SYS(sigaltstack), /* the sanitizers, on exit */
+	};
+	scmp_filter_ctx ctx = seccomp_init(SCMP_ACT_KILL_PROCESS);
+	if (!ctx)
+		return false;
+	bool ok = true;
+	for (size_t i = 0; i < sizeof allowed / sizeof allowed[0] && ok; i++)
+		ok = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, allowed[i], 0) == 0;
+	/* Writes only to the pipes and to stderr (diagnostics of a library or the sanitizers). */
+	static const int write_fds[] = {STDERR_FILENO, CHILD_OUT_FD, CHILD_PROGRESS_FD};
+	for (size_t i = 0; i < sizeof write_fds / sizeof write_fds[0] && ok; i++)
+		ok = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(write), 1,
+				      arg0_is((scmp_datum_t)write_fds[i])) == 0 &&
+		     seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(writev), 1,
+				      arg0_is((scmp_datum_t)write_fds[i])) == 0;
+	/* abort() raises SIGABRT at itself: tgkill to its own pid only. */
+	if (ok)
+		ok = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(tgkill), 1,
+				      arg0_is((scmp_datum_t)getpid())) == 0;
+	if (ok)
+		ok = seccomp_load(ctx) == 0; /* sets no_new_privs first (libseccomp's default) */
+	seccomp_release(ctx);
+	return ok;
+}
+
+static _Noreturn void child_main(const struct sandbox_limits *l, int in_fd, int out_w, int prog_w,
+				 pid_t parent, sandbox_fn fn, const void *arg)
+{
+	/* Die with the worker: a worker killed mid-job must not leave its parser running. */
+	if (prctl(PR_SET_PDEATHSIG, SIGKILL) != 0 || getppid() != parent)
+		child_exit(125);
+	/* Keep stdin, stdout, stderr, the input and the pipes at fixed numbers; close the rest (the
+	 * worker's database, other blobs). */
+	int in_tmp = in_fd >= 0 ? fcntl(in_fd, F_DUPFD, 16) : -1;
+	int out_tmp = fcntl(out_w, F_DUPFD, 16);
+	int prog_tmp = fcntl(prog_w, F_DUPFD, 16);
+	if ((in_fd >= 0 && in_tmp < 0) || out_tmp < 0 || prog_tmp < 0)
+		child_exit(125);
+	if ((in_tmp >= 0 && dup2(in_tmp, CHILD_IN_FD) < 0) || dup2(out_tmp, CHILD_OUT_FD) < 0 ||
+	    dup2(prog_tmp, CHILD_PROGRESS_FD) < 0)
+		child_exit(125);
+	if (in_tmp < 0)
+		close(CHILD_IN_FD);
+	if (close_range(CHILD_PROGRESS_FD + 1, ~0U, 0) != 0)
+		child_exit(125);
+	/* Default dispositions: a crash must end the process with its signal (a sanitizer's or a
+	 * library's handler would need system calls the filter denies), and nothing blocked. */
+	for (int sig = 1; sig < NSIG; sig++)
+		if (sig != SIGKILL && sig != SIGSTOP)
+			signal(sig, SIG_DFL);
+	sigset_t none;
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+	if (!apply_limits(l) || !apply_filter())
+		child_exit(125);
+	struct sandbox_io io = {in_fd >= 0 ? CHILD_IN_FD : -1, CHILD_OUT_FD, CHILD_PROGRESS_FD, arg};
+	child_exit(fn(&io));
+}
+
+static int64_t monotonic_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Reads what is there from FD into OUT (or, when OUT is NULL, keeps the last byte in *progress).
+ * Returns 1 at EOF, 0 when more may come, -1 when OUT is full. */
+static int drain(int fd, struct buf *out, int *progress)
+{
+	char chunk[LIMIT_IO_CHUNK];
+	for (;;) {
+		ssize_t n = read(fd, chunk, sizeof chunk);
+		if (n == 0)
+			return 1;
+		if (n < 0)
+			return errno == EINTR ? 0 : errno == EAGAIN ? 0 : 1;
+		if (out) {
+			if (buf_add(out, chunk, (size_t)n) != ST_OK)
+				return -1;
+		} else {
+			int p = (unsigned char)chunk[n - 1];
+			*progress = p > 100 ? 100 : p;
+		}
+	}
+}
+
+enum sandbox_result sandbox_run(const struct sandbox_limits *limits, int in_fd, sandbox_fn fn,
+				const void *arg, sandbox_tick_fn tick, void *tick_ctx,
+				struct buf *out, int *detail_out)
+{
+	struct sandbox_limits defaults;
+	if (!limits) {
+		sandbox_default_limits(&defaults);
+		limits = &defaults;
+	}
+	if (detail_out)
+		*detail_out = 0;
+	int out_p[2] = {-1, -1}, prog_p[2] = {-1, -1};
+	if (pipe2(out_p, O_CLOEXEC) != 0 || pipe2(prog_p, O_CLOEXEC) != 0) {
+		for (int i = 0; i < 2; i++) {
+			if (out_p[i] >= 0)
+				close(out_p[i]);
+			if (prog_p[i] >= 0)
+				close(prog_p[i]);
+		}
+		return SANDBOX_ERROR;
+	}
+	pid_t parent = getpid();
+	fflush(NULL); /* nothing buffered twice */
+	pid_t pid = fork();
+	if (pid == 0)
+		child_main(limits, in_fd, out_p[1], prog_p[1], parent, fn, arg);
+	close(out_p[1]);
+	close(prog_p[1]);
+	if (pid < 0) {
+		close(out_p[0]);
+		close(prog_p[0]);
+		return SANDBOX_ERROR;
+	}
+	fcntl(out_p[0], F_SETFL, O_NONBLOCK);
+	fcntl(prog_p[0], F_SETFL, O_NONBLOCK);
+	enum sandbox_result killed = SANDBOX_OK; /* why we killed it, if we did */
+	int progress = 0;
+	bool out_open = true, prog_open = true;
+	int64_t start = monotonic_ms(), last_tick = start;
+	int status = 0;
+	for (;;) {
+		if (out_open || prog_open) {
+			struct pollfd pf[2] = {{out_open ? out_p[0] : -1, POLLIN, 0},
+					       {prog_open ? prog_p[0] : -1, POLLIN, 0}};
+			if (poll(pf, 2, 100) > 0) {
+				if (out_open && pf[0].revents) {
+					int r = drain(out_p[0], out, NULL);
+					if (r < 0 && killed == SANDBOX_OK) {
+						killed = SANDBOX_BAD_OUTPUT;
+						kill(pid, SIGKILL);
+					}
+					if (r != 0)
+						out_open = false;
+				}
+				if (prog_open && pf[1].revents && drain(prog_p[0], NULL, &progress) != 0)
+					prog_open = false;
+			}
+		} else {
+			pid_t w = waitpid(pid, &status, WNOHANG);
+			if (w == pid)
+				break;
+			if (w < 0 && errno != EINTR)
+				break; /* cannot happen: the child is ours */
+			struct timespec ts = {0, 10 * 1000 * 1000};
+			nanosleep(&ts, NULL);
+		}
+		int64_t now = monotonic_ms();
+		if (killed == SANDBOX_OK && now - start > (int64_t)limits->wall_ms) {
+			killed = SANDBOX_TIMEOUT;
+			kill(pid, SIGKILL);
+		}
+		if (tick && now - last_tick >= 1000) {
+			last_tick = now;
+			if (!tick(tick_ctx, progress) && killed == SANDBOX_OK) {
+				killed = SANDBOX_ABORTED;
+				kill(pid, SIGKILL);
+			}
+		}
+	}
+	close(out_p[0]);
+	close(prog_p[0]);
+	if (killed != SANDBOX_OK) {
+		if (detail_out && killed == SANDBOX_TIMEOUT)
+			*detail_out = (int)limits->wall_ms;
+		return killed;
+	}
+	if (WIFEXITED(status)) {
+		int code = WEXITSTATUS(status);
+		if (code == 0)
+			return SANDBOX_OK;
+		if (code == SANDBOX_EXIT_NOMEM)
+			return SANDBOX_LIMIT;
+		if (detail_out)
+			*detail_out = code;
+		return SANDBOX_FAILED;
+	}
+	int sig = WIFSIGNALED(status) ? WTERMSIG(status) : 0;
+	if (detail_out)
+		*detail_out = sig;
+	switch (sig) {
+	case SIGSYS:
+		return SANDBOX_FORBIDDEN;
+	case SIGXCPU:
+	case SIGXFSZ:
+	case SIGKILL: /* not from us: the CPU hard limit (or the kernel's OOM killer) */
+		return SANDBOX_LIMIT;
+	default:
+		return SANDBOX_CRASHED;
+	}
+}
+
+const char *sandbox_describe(enum sandbox_result result, int detail, char *buf, size_t n)
+{
+	switch (result) {
+	case SANDBOX_OK:
+		snprintf(buf, n, "ok");
+		break;
+	case SANDBOX_FAILED:
+		snprintf(buf, n, "the parser failed (exit status %d)", detail);
+		break;
+	case SANDBOX_CRASHED:
+		snprintf(buf, n, "the parser crashed (signal %d, %s)", detail, strsignal(detail));
+		break;
+	case SANDBOX_TIMEOUT:
+		snprintf(buf, n, "the parser took longer than %d s and was stopped", detail / 1000);
+		break;
+	case SANDBOX_LIMIT:
+		snprintf(buf, n, "the parser went over its %s limit and was stopped",
+			 detail == SIGXCPU || detail == SIGKILL ? "CPU time"
+			 : detail == SIGXFSZ		     ? "file size"
+							     : "memory");
+		break;
+	case SANDBOX_FORBIDDEN:
+		snprintf(buf, n, "the parser tried a forbidden system call and was killed");
+		break;
+	case SANDBOX_BAD_OUTPUT:
+		snprintf(buf, n, "the parser's output was larger than allowed");
+		break;
+	case SANDBOX_ABORTED:
+		snprintf(buf, n, "stopped: the worker is stopping or lost the job");
+		break;
+	case SANDBOX_ERROR:
+	default:
+		snprintf(buf, n, "the sandbox could not be set up");
+		break;
+	}
+	return buf;
+}

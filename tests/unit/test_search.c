@@ -1,0 +1,385 @@
+/* Full-text search: the tokenizer, query escaping, the access filter, snippets, the index. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <sodium.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "domain/audit.h"
+#include "domain/documents.h"
+#include "domain/meetings.h"
+#include "domain/search.h"
+#include "domain/users.h"
+#include "store/db.h"
+#include "store/search_fts.h"
+
+/* --- the tokenizer, on a bare in-memory database ------------------------------------------ */
+
+/* The terms the "sidang" tokenizer makes of TEXT, space-separated, in OUT. */
+static void terms_of(const char *text, char *out, size_t cap)
+{
+	sqlite3 *h;
+	assert_int_equal(sqlite3_open(":memory:", &h), SQLITE_OK);
+	assert_int_equal(search_register(h), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(h, "CREATE VIRTUAL TABLE t USING fts5(x, tokenize = 'sidang');"
+				      "CREATE VIRTUAL TABLE v USING fts5vocab(t, 'instance');",
+				      NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_stmt *st;
+	assert_int_equal(sqlite3_prepare_v2(h, "INSERT INTO t (x) VALUES (?1)", -1, &st, NULL),
+			 SQLITE_OK);
+	sqlite3_bind_text(st, 1, text, -1, SQLITE_STATIC);
+	assert_int_equal(sqlite3_step(st), SQLITE_DONE);
+	sqlite3_finalize(st);
+	assert_int_equal(sqlite3_prepare_v2(h, "SELECT term FROM v ORDER BY offset", -1, &st, NULL),
+			 SQLITE_OK);
+	size_t o = 0;
+	out[0] = '\0';
+	while (sqlite3_step(st) == SQLITE_ROW)
+		o += (size_t)snprintf(out + o, cap - o, "%s%s", o ? " " : "",
+				      (const char *)sqlite3_column_text(st, 0));
+	sqlite3_finalize(st);
+	sqlite3_close(h);
+}
+
+static void test_tokenizer_folds_case_and_diacritics(void **state)
+{
+	(void)state;
+	char t[256];
+	terms_of("Rapat RAPAT rapat", t, sizeof t);
+	assert_string_equal(t, "rapat rapat rapat");
+	terms_of("Café Émile naïve", t, sizeof t);
+	assert_string_equal(t, "cafe emile naive");
+}
+
+static void test_tokenizer_stems_indonesian(void **state)
+{
+	(void)state;
+	char a[256], b[256];
+	terms_of("perbatasan", a, sizeof a);
+	terms_of("batas", b, sizeof b);
+	assert_string_equal(a, b);
+	terms_of("Pertemuan", a, sizeof a);
+	assert_string_equal(a, "temu");
+	terms_of("dibahas membahas pembahasan", a, sizeof a);
+	assert_string_equal(a, "bahas bahas bahas");
+}
+
+static void test_tokenizer_refuses_arguments(void **state)
+{
+	(void)state;
+	sqlite3 *h;
+	assert_int_equal(sqlite3_open(":memory:", &h), SQLITE_OK);
+	assert_int_equal(search_register(h), SQLITE_OK);
+	assert_int_not_equal(sqlite3_exec(h, "CREATE VIRTUAL TABLE t USING fts5(x, tokenize ="
+					  " 'sidang remove_diacritics 0'); INSERT INTO t VALUES ('a')",
+					  NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(h);
+}
+
+/* --- the query ----------------------------------------------------------------------------- */
+
+static void check_match(const char *q, int terms, const char *want)
+{
+	char out[SEARCH_MATCH_MAX_BYTES];
+	assert_int_equal(search_build_match(q, strlen(q), out, sizeof out), terms);
+	if (want)
+		assert_string_equal(out, want);
+}
+
+static void test_build_match_quotes_everything(void **state)
+{
+	(void)state;
+	check_match("rapat koordinasi", 2, "\"rapat\" \"koordinasi\"");
+	check_match("  \"batas wilayah\"  nota ", 2, "\"batas wilayah\" \"nota\"");
+	check_match("title:rahasia", 1, "\"title:rahasia\"");
+	check_match("rapat*", 1, "\"rapat*\"");
+	check_match("-rapat NEAR(a b) OR NOT x AND y ^z", 9,
+		    "\"-rapat\" \"NEAR(a\" \"b)\" \"OR\" \"NOT\" \"x\" \"AND\" \"y\" \"^z\"");
+	check_match("\"unclosed phrase", 1, "\"unclosed phrase\"");
+	check_match("a\"b", 2, "\"a\" \"b\"");
+	check_match("* : - \"\" ( )", 0, "");
+	check_match("", 0, "");
+	check_match("{title body}: x", 3, "\"{title\" \"body}:\" \"x\"");
+	char many[200] = "";
+	for (int i = 0; i < 40; i++)
+		strncat(many, "a ", sizeof many - strlen(many) - 1);
+	check_match(many, -1, NULL);
+}
+
+static void test_snippet_segments(void **state)
+{
+	(void)state;
+	json_t *s = search_snippet_segments("rapat \x01" "batas\x02 wilayah \x01nota\x02");
+	char *dump = json_dumps(s, JSON_COMPACT);
+	assert_string_equal(dump, "[{\"text\":\"rapat \",\"hit\":false},{\"text\":\"batas\",\"hit\":true},"
+				  "{\"text\":\" wilayah \",\"hit\":false},{\"text\":\"nota\",\"hit\":true}]");
+	free(dump);
+	json_decref(s);
+	s = search_snippet_segments("");
+	assert_int_equal(json_array_size(s), 0);
+	json_decref(s);
+}
+
+/* --- over a real database ------------------------------------------------------------------ */
+
+struct fixture {
+	char dir[256];
+	struct db *db;
+	struct db_conn *c;
+	struct audit *a;
+	struct user high, low, pic;
+	int64_t meeting, biasa_doc, rahasia_doc;
+};
+
+static void make_user(struct fixture *f, const char *name, const char *role,
+		      enum classification clearance, struct user *out)
+{
+	const char *roles[] = {role, NULL};
+	struct actor who = {0, "cli", "cli"};
+	struct user_new nu = {name, NULL, NULL, NULL, clearance, roles, "kata-sandi-uji-123"};
+	char err[256];
+	assert_int_equal(users_create(f->c, f->a, &who, &nu, NULL, err, sizeof err), ST_OK);
+	assert_int_equal(users_get_by_name(f->c, name, out, NULL), ST_OK);
+}
+
+static int64_t add_doc(struct fixture *f, const char *title, const char *cls)
+{
+	static int n;
+	char sha[65], body[32];
+	snprintf(body, sizeof body, "search document %d", ++n);
+	unsigned char h[32];
+	crypto_hash_sha256(h, (const unsigned char *)body, strlen(body));
+	for (int i = 0; i < 32; i++)
+		snprintf(sha + 2 * i, 3, "%02x", h[i]);
+	struct document_input in = {"pelaksanaan", "notulensi", title, cls, "born_digital",
+				    NULL, NULL, NULL, NULL};
+	struct blob_ref ref = {sha, strlen(body), "application/pdf", "risalah-sidang.pdf"};
+	struct document d;
+	struct field_error fe = {0};
+	assert_int_equal(documents_create(f->c, f->a, &f->high, "test", f->meeting, &in, &ref, &d,
+					  &fe), ST_OK);
+	return d.id;
+}
+
+static int setup(void **state)
+{
+	struct fixture *f = calloc(1, sizeof *f);
+	snprintf(f->dir, sizeof f->dir, "/tmp/sidang-test-search-XXXXXX");
+	assert_non_null(mkdtemp(f->dir));
+	char path[512], key[512];
+	snprintf(path, sizeof path, "%s/sidang.db", f->dir);
+	snprintf(key, sizeof key, "%s/audit.key", f->dir);
+	assert_int_equal(db_open(path, true, 2, &f->db), ST_OK);
+	assert_int_equal(db_migrate(f->db, NULL), ST_OK);
+	f->c = db_acquire(f->db);
+	assert_int_equal(audit_key_create(f->c, key), ST_OK);
+	assert_int_equal(audit_open(key, &f->a), ST_OK);
+	make_user(f, "tinggi", "pengelola_persidangan", CLASS_SANGAT_RAHASIA, &f->high);
+	make_user(f, "rendah", "pengelola_naskah", CLASS_BIASA, &f->low);
+	make_user(f, "pic", "reader", CLASS_SANGAT_RAHASIA, &f->pic);
+	struct meeting_input in = {"Rapat Koordinasi Perbatasan", "RK-7", "2026-11-20", "Jakarta",
+				   "Deputi", true, CLASS_BIASA};
+	struct meeting m;
+	struct field_error fe = {0};
+	assert_int_equal(meetings_create(f->c, f->a, &f->high, "test", &in, &m, &fe), ST_OK);
+	f->meeting = m.id;
+	f->biasa_doc = add_doc(f, "Notulensi pertemuan tentang batas wilayah", "biasa");
+	f->rahasia_doc = add_doc(f, "Kajian perbatasan laut tertutup", "rahasia");
+	assert_int_equal(db_begin(f->c), ST_OK);
+	assert_int_equal(search_set_text(f->c, f->rahasia_doc, 1, 1,
+					 "Posisi runding kita: garis pangkal kepulauan Natuna."),
+			 ST_OK);
+	assert_int_equal(search_set_text(f->c, f->biasa_doc, 1, 1,
+					 "Peserta membahas pembangunan pos lintas batas."),
+			 ST_OK);
+	assert_int_equal(db_commit(f->c), ST_OK);
+	*state = f;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct fixture *f = *state;
+	db_release(f->db, f->c);
+	audit_free(f->a);
+	db_close(f->db);
+	char cmd[300];
+	snprintf(cmd, sizeof cmd, "rm -rf '%s'", f->dir);
+	assert_int_equal(system(cmd), 0);
+	free(f);
+	return 0;
+}
+
+static json_t *search(struct fixture *f, const struct user *u, const char *q)
+{
+	struct search_params p = {.q = q, .limit = 20};
+	struct field_error fe = {0};
+	json_t *out = NULL;
+	assert_int_equal(search_query(f->c, u, &p, &out, &fe), ST_OK);
+	assert_non_null(out);
+	return out;
+}
+
+static int64_t total_of(json_t *r) { return json_integer_value(json_object_get(r, "total")); }
+
+static void test_acl_biasa_user_never_sees_rahasia(void **state)
+{
+	struct fixture *f = *state;
+	json_t *r = search(f, &f->high, "batas");
+	assert_int_equal(total_of(r), 2); /* "batas" and "perbatasan": one stem */
+	assert_int_equal(json_array_size(json_object_get(r, "items")), 2);
+	json_decref(r);
+	r = search(f, &f->low, "perbatasan");
+	assert_int_equal(total_of(r), 1);
+	json_t *items = json_object_get(r, "items");
+	assert_int_equal(json_array_size(items), 1);
+	json_t *doc = json_object_get(json_array_get(items, 0), "document");
+	assert_int_equal(json_integer_value(json_object_get(doc, "id")), f->biasa_doc);
+	char *dump = json_dumps(r, 0);
+	assert_null(strstr(dump, "Natuna"));
+	assert_null(strstr(dump, "tertutup"));
+	free(dump);
+	json_decref(r);
+	/* the rahasia document's own words: nothing, and a count of nothing */
+	r = search(f, &f->low, "Natuna tertutup");
+	assert_int_equal(total_of(r), 0);
+	assert_int_equal(json_array_size(json_object_get(r, "items")), 0);
+	json_decref(r);
+	r = search(f, &f->high, "natuna");
+	assert_int_equal(total_of(r), 1);
+	json_decref(r);
+}
+
+static void test_pic_sees_only_granted_published(void **state)
+{
+	struct fixture *f = *state;
+	json_t *r = search(f, &f->pic, "batas");
+	assert_int_equal(total_of(r), 0); /* nothing granted: nothing, whatever the clearance */
+	json_decref(r);
+}
+
+static void test_snippet_marks_hits(void **state)
+{
+	struct fixture *f = *state;
+	json_t *r = search(f, &f->high, "membahas");
+	assert_int_equal(total_of(r), 1);
+	json_t *snip = json_object_get(json_array_get(json_object_get(r, "items"), 0), "snippet");
+	assert_true(json_array_size(snip) >= 2);
+	bool hit = false;
+	size_t i;
+	json_t *seg;
+	json_array_foreach(snip, i, seg) {
+		assert_true(json_is_string(json_object_get(seg, "text")));
+		if (json_is_true(json_object_get(seg, "hit")))
+			hit = true;
+	}
+	assert_true(hit);
+	json_decref(r);
+}
+
+static void test_injection_is_no_error(void **state)
+{
+	struct fixture *f = *state;
+	const char *qs[] = {"\"", "\"\"\"", "*", "batas*", "title:batas", "{title}: batas",
+			    "NEAR(batas wilayah)", "batas OR Natuna", "NOT batas", "-batas", "^batas",
+			    "batas AND", "(", ")", "x\" OR \"y", "'; DROP TABLE documents; --"};
+	for (size_t i = 0; i < sizeof qs / sizeof qs[0]; i++) {
+		json_t *r = search(f, &f->low, qs[i]);
+		char *dump = json_dumps(r, 0);
+		assert_null(strstr(dump, "Natuna"));
+		free(dump);
+		json_decref(r);
+	}
+	/* "batas OR Natuna" is three words ANDed, not an OR: no document has all three */
+	json_t *r = search(f, &f->high, "batas OR Natuna");
+	assert_int_equal(total_of(r), 0);
+	json_decref(r);
+}
+
+static void test_validation(void **state)
+{
+	struct fixture *f = *state;
+	struct field_error fe = {0};
+	json_t *out = NULL;
+	char big[SEARCH_QUERY_MAX_BYTES + 2];
+	memset(big, 'a', sizeof big - 1);
+	big[sizeof big - 1] = '\0';
+	const struct search_params bad[] = {
+		{.q = NULL, .limit = 20}, {.q = "", .limit = 20}, {.q = "   ", .limit = 20},
+		{.q = big, .limit = 20}, {.q = "a", .limit = 0}, {.q = "a", .limit = 51},
+		{.q = "a", .limit = 20, .stage = "x"}, {.q = "a", .limit = 20, .from = "2026-13-01"},
+		{.q = "a", .limit = 20, .classification = "top"},
+		{.q = "a", .limit = 20, .offset = -1},
+	};
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		assert_int_equal(search_query(f->c, &f->high, &bad[i], &out, &fe), ST_INVALID);
+		assert_null(out);
+		assert_non_null(fe.field);
+	}
+}
+
+static void test_filters(void **state)
+{
+	struct fixture *f = *state;
+	struct field_error fe = {0};
+	json_t *out = NULL;
+	struct search_params p = {.q = "batas", .limit = 20, .classification = "rahasia"};
+	assert_int_equal(search_query(f->c, &f->high, &p, &out, &fe), ST_OK);
+	assert_int_equal(total_of(out), 1);
+	json_decref(out);
+	p = (struct search_params){.q = "batas", .limit = 20, .from = "2026-11-21"};
+	assert_int_equal(search_query(f->c, &f->high, &p, &out, &fe), ST_OK);
+	assert_int_equal(total_of(out), 0);
+	json_decref(out);
+	p = (struct search_params){.q = "batas", .limit = 1, .stage = "pelaksanaan",
+				   .meeting_id = f->meeting, .from = "2026-11-20", .to = "2026-11-20"};
+	assert_int_equal(search_query(f->c, &f->high, &p, &out, &fe), ST_OK);
+	assert_int_equal(total_of(out), 2); /* counted past the page of one */
+	assert_int_equal(json_array_size(json_object_get(out, "items")), 1);
+	json_decref(out);
+}
+
+static void test_new_version_reindexes(void **state)
+{
+	struct fixture *f = *state;
+	struct blob_ref ref = {"ab00000000000000000000000000000000000000000000000000000000000000", 3,
+			       "application/pdf", "versi-kedua-zamrud.pdf"};
+	struct document d;
+	assert_int_equal(documents_add_version(f->c, f->a, &f->high, "test", f->biasa_doc, &ref, &d),
+			 ST_OK);
+	json_t *r = search(f, &f->high, "zamrud");
+	assert_int_equal(total_of(r), 1);
+	json_decref(r);
+	/* version 1's text is no longer the document's */
+	r = search(f, &f->high, "membahas");
+	assert_int_equal(total_of(r), 0);
+	json_decref(r);
+}
+
+int main(void)
+{
+	if (sodium_init() < 0)
+		return 1;
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_tokenizer_folds_case_and_diacritics),
+		cmocka_unit_test(test_tokenizer_stems_indonesian),
+		cmocka_unit_test(test_tokenizer_refuses_arguments),
+		cmocka_unit_test(test_build_match_quotes_everything),
+		cmocka_unit_test(test_snippet_segments),
+		cmocka_unit_test_setup_teardown(test_acl_biasa_user_never_sees_rahasia, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_pic_sees_only_granted_published, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_snippet_marks_hits, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_injection_is_no_error, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_validation, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_filters, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_new_version_reindexes, setup, teardown),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

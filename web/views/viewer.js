@@ -1,0 +1,173 @@
+// The document viewer (#/documents/{id}[?version=N]): the document's facts and versions
+// (GET /api/documents/{id}, audited as a view) and its content in the page: a PDF in an <iframe>
+// (the browser's own PDF viewer), a PNG or JPEG in an <img>, both from
+// /api/documents/{id}/content?inline=1 (audited as a download); any other type (office files,
+// TIFF) is offered for download. The content is served sandboxed (its own CSP), so nothing in it
+// runs as this application.
+
+import {h, uid} from '../dom.js';
+import {t} from '../i18n.js';
+import {api, documentContentUrl} from '../api.js';
+import {errorMessage} from '../errors.js';
+import {
+	fmtDateTime, fmtScanDate, fmtSize, fmtNumber, docTypeLabel, sourceLabel, stageTitle,
+} from '../format.js';
+import {classificationBadge, stateBadge, cell} from './common.js';
+
+const PDF = /^application\/pdf$/;
+const IMAGE = /^image\/(png|jpeg)$/;
+
+export function viewerHref(docId, version = null) {
+	const v = version !== null && version !== undefined ? `?version=${encodeURIComponent(version)}` : '';
+	return `#/documents/${encodeURIComponent(docId)}${v}`;
+}
+
+export async function renderViewer(container, route) {
+	const crumbList = h('ol', null, h('li', null, h('a', {href: '#/meetings'}, t('meetings.title'))));
+	const heading = h('h1', {tabindex: '-1'}, t('common.loading'));
+	container.append(h('nav', {class: 'breadcrumb', 'aria-label': t('nav.breadcrumb')}, crumbList), heading);
+
+	let doc;
+	try {
+		doc = await api.document(route.id);
+	} catch (err) {
+		if (err.code === 'not_found') {
+			heading.textContent = t('viewer.notFoundTitle');
+			container.append(h('div', {class: 'alert alert-info'}, t('viewer.notFound')),
+				h('p', null, h('a', {href: '#/meetings'}, t('meeting.back'))));
+			return {title: t('viewer.notFoundTitle')};
+		}
+		heading.textContent = t('viewer.errorTitle');
+		container.append(h('div', {class: 'alert alert-error', role: 'alert'}, errorMessage(err)));
+		return {title: t('viewer.errorTitle')};
+	}
+
+	// The meeting's title for the breadcrumb (the document is visible, so its meeting is too; if
+	// not, the crumb names it by number).
+	const meetingHref = `#/meetings/${encodeURIComponent(doc.meeting_id)}/${encodeURIComponent(doc.stage)}`;
+	const meetingCrumb = h('a', {href: meetingHref}, t('inbox.meetingN', {id: doc.meeting_id}));
+	crumbList.append(h('li', null, meetingCrumb), h('li', {'aria-current': 'page'}, doc.title));
+	api.meeting(doc.meeting_id).then((m) => {
+		if (m && m.title) meetingCrumb.textContent = m.title;
+	}).catch(() => {});
+
+	heading.textContent = doc.title;
+	heading.after(h('p', {class: 'heading-badge'}, classificationBadge(doc.classification), ' ', stateBadge(doc.state)));
+
+	const versions = Array.isArray(doc.versions) && doc.versions.length ? doc.versions
+		: (doc.current_version ? [doc.current_version] : []);
+	const current = doc.current_version || versions[0] || null;
+	const wanted = route.query.get('version');
+	let v = current;
+	let missingVersion = false;
+	if (wanted !== null && wanted !== '') {
+		v = versions.find((x) => String(x.version) === wanted) || null;
+		if (!v) {
+			missingVersion = true;
+			v = current;
+		}
+	}
+	const isCurrent = v && current && v.version === current.version;
+
+	const contentId = uid('viewer-content');
+	const content = h('section', {class: 'card viewer-content', 'aria-labelledby': contentId},
+		h('div', {class: 'section-head'},
+			h('h2', {id: contentId}, isCurrent ? t('viewer.content') : t('viewer.contentVersion', {n: fmtNumber(v.version)})),
+			v ? contentActions(doc, v) : null),
+		missingVersion ? h('div', {class: 'alert alert-warn', role: 'alert'}, t('viewer.noSuchVersion', {n: wanted})) : null,
+		v ? contentView(doc, v) : h('p', {class: 'empty'}, t('viewer.noContent')));
+
+	container.append(content, factsCard(doc, v), versionsCard(doc, versions, v));
+	return {title: doc.title};
+}
+
+function contentActions(doc, v) {
+	const inline = PDF.test(v.mime || '') || IMAGE.test(v.mime || '');
+	const download = h('a', {class: 'button button-small', href: documentContentUrl(doc.id, {version: v.version}), download: '',
+		'aria-label': t('document.downloadFile', {title: doc.title})}, t('document.download'));
+	const newTab = inline ? h('a', {class: 'button button-small', target: '_blank', rel: 'noopener noreferrer',
+		href: documentContentUrl(doc.id, {version: v.version, inline: true}),
+		'aria-label': t('document.viewFile', {title: doc.title})}, t('viewer.newTab')) : null;
+	return h('div', {class: 'row-actions'}, newTab, download);
+}
+
+function contentView(doc, v) {
+	const src = documentContentUrl(doc.id, {version: v.version, inline: true});
+	if (PDF.test(v.mime || '')) {
+		return h('div', {class: 'viewer-frame-wrap'},
+			h('iframe', {class: 'viewer-frame', src, title: t('viewer.frameTitle', {title: doc.title}), loading: 'eager'}),
+			h('p', {class: 'hint'}, t('viewer.pdfHint')));
+	}
+	if (IMAGE.test(v.mime || '')) {
+		return h('div', {class: 'viewer-image-wrap'},
+			h('img', {class: 'viewer-image', src, alt: t('viewer.imageAlt', {title: doc.title})}));
+	}
+	return h('div', {class: 'alert alert-info viewer-download'},
+		h('p', null, t('viewer.notShown', {mime: v.mime || '—'})),
+		h('p', null, h('a', {class: 'button button-primary', href: documentContentUrl(doc.id, {version: v.version}), download: '',
+			'aria-label': t('document.downloadFile', {title: doc.title})}, t('viewer.downloadFile', {filename: v.filename || doc.title}))));
+}
+
+function factsCard(doc, v) {
+	const am = doc.alih_media;
+	const rows = [
+		[t('document.type'), docTypeLabel(doc.type)],
+		[t('viewer.stage'), stageTitle(doc.stage)],
+		[t('document.classification'), classificationBadge(doc.classification)],
+		[t('document.state'), stateBadge(doc.state)],
+		[t('document.source'), sourceLabel(doc.source)],
+		doc.source === 'scan' && am ? [t('viewer.scannedBy'), am.scanned_by || '—'] : null,
+		doc.source === 'scan' && am ? [t('viewer.scannedAt'), am.scanned_at ? fmtScanDate(am.scanned_at) : '—'] : null,
+		doc.source === 'scan' && am ? [t('viewer.scanDevice'), am.device || '—'] : null,
+		doc.source === 'scan' && am ? [t('viewer.scanPages'), am.pages ? fmtNumber(am.pages) : '—'] : null,
+		[t('viewer.createdBy'), doc.created_by || '—'],
+		[t('meeting.createdAt'), doc.created_at ? h('time', {datetime: doc.created_at}, fmtDateTime(doc.created_at)) : '—'],
+	].filter(Boolean);
+	const vrows = v ? [
+		[t('document.version'), fmtNumber(v.version)],
+		[t('version.filename'), h('span', {class: 'filename'}, v.filename || '—')],
+		[t('document.size'), fmtSize(v.size)],
+		[t('viewer.mime'), h('code', null, v.mime || '—')],
+		[t('document.uploaded'), h('span', null, v.uploaded_by || '—', v.uploaded_at ? ' · ' : '',
+			v.uploaded_at ? h('time', {datetime: v.uploaded_at}, fmtDateTime(v.uploaded_at)) : null)],
+		[t('version.sha256'), h('code', {class: 'hash break'}, v.sha256 || '—')],
+	] : [];
+	const id = uid('viewer-facts');
+	const list = (items) => h('dl', {class: 'facts'}, items.map(([k, val]) => h('div', null, h('dt', null, k), h('dd', null, val))));
+	return h('section', {class: 'card', 'aria-labelledby': id},
+		h('h2', {id}, t('viewer.facts')),
+		list(rows),
+		vrows.length ? [h('h3', null, t('viewer.versionFacts', {n: fmtNumber(v.version)})), list(vrows)] : null);
+}
+
+function versionsCard(doc, versions, shown) {
+	const id = uid('viewer-versions');
+	return h('section', {class: 'card', 'aria-labelledby': id},
+		h('h2', {id}, t('viewer.versions')),
+		versions.length === 0 ? h('p', {class: 'empty'}, t('viewer.noContent')) :
+			h('div', {class: 'table-wrap'}, h('table', {class: 'table table-compact responsive'},
+				h('caption', {class: 'visually-hidden'}, t('version.caption', {title: doc.title})),
+				h('thead', null, h('tr', null,
+					h('th', {scope: 'col', class: 'num'}, t('document.version')),
+					h('th', {scope: 'col'}, t('version.filename')),
+					h('th', {scope: 'col', class: 'num'}, t('document.size')),
+					h('th', {scope: 'col'}, t('document.uploaded')),
+					h('th', {scope: 'col'}, t('version.sha256')),
+					h('th', {scope: 'col'}, t('document.actions')))),
+				h('tbody', null, versions.map((v) => {
+					const here = shown && v.version === shown.version;
+					return h('tr', {class: here ? 'is-current' : null, 'aria-current': here ? 'true' : null},
+						cell(t('document.version'), h('div', null, h('span', null, fmtNumber(v.version)),
+							here ? h('span', {class: 'badge badge-time'}, t('viewer.shown')) : null), 'num'),
+						cell(t('version.filename'), h('span', {class: 'filename'}, v.filename || '—')),
+						cell(t('document.size'), fmtSize(v.size), 'num nowrap'),
+						cell(t('document.uploaded'), h('div', null, h('span', null, v.uploaded_by || '—'),
+							v.uploaded_at ? h('time', {class: 'small muted', datetime: v.uploaded_at}, fmtDateTime(v.uploaded_at)) : null)),
+						cell(t('version.sha256'), h('code', {class: 'hash', title: v.sha256 || ''}, (v.sha256 || '').slice(0, 12))),
+						cell(t('document.actions'), h('div', {class: 'row-actions'},
+							here ? null : h('a', {class: 'button button-small', href: viewerHref(doc.id, v.version),
+								'aria-label': t('viewer.showVersion', {n: v.version, title: doc.title})}, t('viewer.show')),
+							h('a', {class: 'button button-small', download: '', href: documentContentUrl(doc.id, {version: v.version}),
+								'aria-label': t('version.downloadVersion', {n: v.version, title: doc.title})}, t('document.download')))));
+				})))));
+}
