@@ -18,9 +18,11 @@
 #define LIMIT_UPLOAD_BYTES_DEFAULT (100ULL * 1024 * 1024)
 /* Hard ceiling for the configurable upload cap. */
 #define LIMIT_UPLOAD_BYTES_MAX (4ULL * 1024 * 1024 * 1024)
-/* default: concurrent connections in all, and from one address. */
-#define LIMIT_CONNECTIONS_DEFAULT 256
-#define LIMIT_CONNECTIONS_PER_IP_DEFAULT 32
+/* default: concurrent connections in all, and from one address. A browser keeps up to six idle
+ * keep-alive connections per profile for the idle timeout, and a ministry office often reaches the
+ * server from one NAT address: 128 per address holds about twenty busy officials behind one. */
+#define LIMIT_CONNECTIONS_DEFAULT 512
+#define LIMIT_CONNECTIONS_PER_IP_DEFAULT 128
 /* default: seconds a connection may stay idle. */
 #define LIMIT_CONNECTION_TIMEOUT_DEFAULT 60
 /* libmicrohttpd's memory pool per connection; must exceed LIMIT_HTTP_HEADER_BYTES. */

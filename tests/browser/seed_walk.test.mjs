@@ -52,7 +52,7 @@ describe('seed SOP through the UI', {timeout: TIMEOUT}, () => {
 	// NAME, signed in through the login form in a fresh browser context. The officials take their
 	// turns one after the other: whoever worked before leaves (their context is closed, as if they
 	// closed the browser), so that the server sees about one browser's connections at a time, as
-	// from one office PC each (its limit of connections per address is 32; see the report).
+	// from one office PC each (the server allows 32 connections per address; see README.md).
 	async function as(name) {
 		for (const [other, s] of Object.entries(sessions)) {
 			if (other !== name && s.isOpen()) await s.close();
@@ -105,7 +105,7 @@ describe('seed SOP through the UI', {timeout: TIMEOUT}, () => {
 		if (server) await server.stop();
 	});
 
-	const it2 = (name, fn) => it(name, async (t) => {
+	const inOrder = (name, fn) => it(name, async (t) => {
 		try {
 			await step(name, fn)(t);
 		} catch (e) {
@@ -114,7 +114,7 @@ describe('seed SOP through the UI', {timeout: TIMEOUT}, () => {
 		}
 	});
 
-	it2('step 1: the Pengelola Persidangan creates the meeting and uploads the dossier', async () => {
+	inOrder('step 1: the Pengelola Persidangan creates the meeting and uploads the dossier', async () => {
 		const s = await as('persidangan');
 		const page = s.page;
 		await page.getByRole('link', {name: 'Rapat', exact: true}).click();
@@ -195,7 +195,7 @@ describe('seed SOP through the UI', {timeout: TIMEOUT}, () => {
 		await submitTask(s, task, 1, /^Serahkan ke /);
 	});
 
-	it2('step 2: the Kasubbag ticks the checklist', async () => {
+	inOrder('step 2: the Kasubbag ticks the checklist', async () => {
 		const s = await as('kasubbag');
 		const task = await openTask(s, 2);
 		const plan = task.getByRole('group', {name: /Tahap perencanaan/});
@@ -213,7 +213,7 @@ describe('seed SOP through the UI', {timeout: TIMEOUT}, () => {
 		await submitTask(s, task, 2, /^Laporkan ke /);
 	});
 
-	it2('step 3: the Karo approves (ACC) with a reason', async () => {
+	inOrder('step 3: the Karo approves (ACC) with a reason', async () => {
 		const s = await as('karo');
 		const task = await openTask(s, 3);
 		// The check result came in as a report.
@@ -223,14 +223,14 @@ describe('seed SOP through the UI', {timeout: TIMEOUT}, () => {
 		await submitTask(s, task, 3, 'Simpan keputusan');
 	});
 
-	it2('step 4: the Kabag gives a disposition', async () => {
+	inOrder('step 4: the Kabag gives a disposition', async () => {
 		const s = await as('kabag');
 		const task = await openTask(s, 4);
 		await task.getByLabel('Isi disposisi').fill('Mohon lengkapi dokumen tahap perencanaan.\nSegera.');
 		await submitTask(s, task, 4, 'Kirim disposisi');
 	});
 
-	it2('step 5: the Kasubbag gives a disposition to one named person', async () => {
+	inOrder('step 5: the Kasubbag gives a disposition to one named person', async () => {
 		const s = await as('kasubbag');
 		const task = await openTask(s, 5);
 		// The Kabag's disposition is shown with its line breaks.
@@ -240,7 +240,7 @@ describe('seed SOP through the UI', {timeout: TIMEOUT}, () => {
 		await submitTask(s, task, 5, 'Kirim disposisi');
 	});
 
-	it2('the SOP page shows the case on its way (step 6 next)', async (t) => {
+	inOrder('the SOP page shows the case on its way (step 6 next)', async (t) => {
 		const s = await as('kasubbag');
 		const page = s.page;
 		await s.go(`#/meetings/${meetingId}/sop`);
@@ -257,7 +257,7 @@ describe('seed SOP through the UI', {timeout: TIMEOUT}, () => {
 		s.assertClean('SOP page');
 	});
 
-	it2('step 6: the Pengelola Persidangan publishes the planning stage with PIC ticks', async () => {
+	inOrder('step 6: the Pengelola Persidangan publishes the planning stage with PIC ticks', async () => {
 		const s = await as('persidangan');
 		const page = s.page;
 		await s.inbox();
@@ -290,7 +290,7 @@ describe('seed SOP through the UI', {timeout: TIMEOUT}, () => {
 		await submitTask(s, task, 6, /^Unggah/);
 	});
 
-	it2('step 7: the Pengelola Naskah publishes the other stages and reports', async () => {
+	inOrder('step 7: the Pengelola Naskah publishes the other stages and reports', async () => {
 		const s = await as('naskah');
 		const task = await openTask(s, 7);
 		const pic1 = user('pic1');
@@ -303,7 +303,7 @@ describe('seed SOP through the UI', {timeout: TIMEOUT}, () => {
 		await submitTask(s, task, 7, /^Unggah dan /);
 	});
 
-	it2('step 8: the Kabag reports to the Karo', async () => {
+	inOrder('step 8: the Kabag reports to the Karo', async () => {
 		const s = await as('kabag');
 		const task = await openTask(s, 8);
 		// Kelengkapan: the records officer's report is there.
@@ -312,7 +312,7 @@ describe('seed SOP through the UI', {timeout: TIMEOUT}, () => {
 		await submitTask(s, task, 8, /^Kirim laporan/);
 	});
 
-	it2('step 9: the Karo verifies each document', async () => {
+	inOrder('step 9: the Karo verifies each document', async () => {
 		const s = await as('karo');
 		const task = await openTask(s, 9);
 		const page = s.page;
@@ -348,7 +348,7 @@ describe('seed SOP through the UI', {timeout: TIMEOUT}, () => {
 		s.assertClean('after the walk');
 	});
 
-	it2('the compliance dashboard (as the Karo)', async () => {
+	inOrder('the compliance dashboard (as the Karo)', async () => {
 		const s = await as('karo');
 		const page = s.page;
 		await page.getByRole('link', {name: 'Kepatuhan Mutu Baku'}).click();
@@ -361,7 +361,7 @@ describe('seed SOP through the UI', {timeout: TIMEOUT}, () => {
 		s.assertClean('compliance');
 	});
 
-	it2('pic1 sees exactly the documents granted', async () => {
+	inOrder('pic1 sees exactly the documents granted', async () => {
 		const s = await as('pic1');
 		const page = s.page;
 		// A PIC has no inbox; the landing page is the meetings.
@@ -425,7 +425,7 @@ describe('seed SOP through the UI', {timeout: TIMEOUT}, () => {
 		s.assertClean('pic1');
 	});
 
-	it2('pic2 sees no meeting', async () => {
+	inOrder('pic2 sees no meeting', async () => {
 		const s = await as('pic2');
 		const page = s.page;
 		await page.getByRole('heading', {level: 1, name: 'Daftar Rapat'}).waitFor();
@@ -439,7 +439,7 @@ describe('seed SOP through the UI', {timeout: TIMEOUT}, () => {
 		s.assertClean('pic2');
 	});
 
-	it2('no dialog, console error or CSP violation in any session', async () => {
+	inOrder('no dialog, console error or CSP violation in any session', async () => {
 		for (const s of Object.values(sessions)) {
 			s.assertClean('whole walk');
 			const alerts = s.dialogsSeen.filter((d) => d.type !== 'confirm');

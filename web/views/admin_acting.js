@@ -124,7 +124,7 @@ function actingTable(items, roleText, revoke) {
 				cell(c.reason, a.reason || '—'),
 				cell(c.granted, h('div', null, h('span', null, userName(a.granted_by) || '—'),
 					a.granted_at ? h('time', {class: 'small muted', datetime: a.granted_at}, fmtDateTime(a.granted_at)) : null)),
-				cell(c.state, h('div', null, h('span', {class: `badge ${STATE_CLASS[st]}`}, t(`admin.acting.state.${st}`)),
+				cell(c.state, h('div', {class: 'cell-stack'}, h('span', {class: `badge ${STATE_CLASS[st]}`}, t(`admin.acting.state.${st}`)),
 					a.revoked_at ? h('time', {class: 'small muted', datetime: a.revoked_at}, fmtDateTime(a.revoked_at)) : null)),
 				cell(c.actions, action || '—'));
 		}))));

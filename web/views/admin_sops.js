@@ -73,7 +73,7 @@ function versionsTable(items) {
 		h('tbody', null, sorted.map((v) => h('tr', null,
 			cell(c.title, h('span', {class: 'label'}, v.title || v.code)),
 			cell(c.code, h('code', {class: 'break'}, v.code)),
-			cell(c.version, h('div', null, h('span', null, fmtNumber(v.version)),
+			cell(c.version, h('div', {class: 'cell-stack'}, h('span', null, fmtNumber(v.version)),
 				latest.get(v.code) === v ? h('span', {class: 'badge badge-time'}, t('admin.sops.latest')) : null), 'num'),
 			cell(c.imported, v.imported_at ? h('time', {datetime: v.imported_at}, fmtDateTime(v.imported_at)) : '—', 'nowrap'),
 			cell(c.sha, h('code', {class: 'hash', title: v.sha256 || ''}, (v.sha256 || '').slice(0, 12))),

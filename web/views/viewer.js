@@ -157,7 +157,7 @@ function versionsCard(doc, versions, shown) {
 				h('tbody', null, versions.map((v) => {
 					const here = shown && v.version === shown.version;
 					return h('tr', {class: here ? 'is-current' : null, 'aria-current': here ? 'true' : null},
-						cell(t('document.version'), h('div', null, h('span', null, fmtNumber(v.version)),
+						cell(t('document.version'), h('div', {class: 'cell-stack'}, h('span', null, fmtNumber(v.version)),
 							here ? h('span', {class: 'badge badge-time'}, t('viewer.shown')) : null), 'num'),
 						cell(t('version.filename'), h('span', {class: 'filename'}, v.filename || '—')),
 						cell(t('document.size'), fmtSize(v.size), 'num nowrap'),
