@@ -757,7 +757,7 @@ export const messages = {
 		'viewer.frameTitle': 'Isi dokumen {title}',
 		'viewer.pdfHint': 'Ditampilkan oleh penampil PDF peramban Anda. Bila isinya tidak tampil, buka di tab baru atau unduh berkasnya.',
 		'viewer.imageAlt': 'Gambar dokumen {title}',
-		'viewer.notShown': 'Berkas jenis ini ({mime}) tidak dapat ditampilkan di halaman; unduh untuk membukanya dengan aplikasinya.',
+		'viewer.notShown': 'Berkas {kind} tidak dapat ditampilkan di halaman; unduh untuk membukanya dengan aplikasinya.',
 		'viewer.downloadFile': 'Unduh {filename}',
 		'viewer.facts': 'Keterangan dokumen',
 		'viewer.versionFacts': 'Versi {n}',
@@ -772,6 +772,7 @@ export const messages = {
 		'viewer.shown': 'ditampilkan',
 		'viewer.show': 'Tampilkan',
 		'viewer.showVersion': 'Tampilkan versi {n} dari {title}',
+		'audit.marked': 'rusak',
 		'admin.sops.importedAt': 'Diimpor',
 		'audit.ownKey': 'Periksa dengan kunci publik milik sendiri',
 
@@ -1626,7 +1627,7 @@ export const messages = {
 		'viewer.frameTitle': 'Content of {title}',
 		'viewer.pdfHint': 'Shown by your browser\'s PDF viewer. If nothing shows, open it in a new tab or download the file.',
 		'viewer.imageAlt': 'Image of the document {title}',
-		'viewer.notShown': 'A file of this type ({mime}) cannot be shown in the page; download it to open it in its application.',
+		'viewer.notShown': 'A {kind} file cannot be shown in the page; download it to open it in its application.',
 		'viewer.downloadFile': 'Download {filename}',
 		'viewer.facts': 'About the document',
 		'viewer.versionFacts': 'Version {n}',
@@ -1641,6 +1642,7 @@ export const messages = {
 		'viewer.shown': 'shown',
 		'viewer.show': 'Show',
 		'viewer.showVersion': 'Show version {n} of {title}',
+		'audit.marked': 'broken',
 		'admin.sops.importedAt': 'Imported',
 		'audit.ownKey': 'Check against a public key of your own',
 

@@ -83,7 +83,9 @@ export async function renderAudit(container, route, ctx) {
 		h('div', {class: 'filter-grid'}, fields.map((x) => x.wrap)),
 		actions.el, types.el,
 		h('div', {class: 'actions'}, submit, reset));
-	container.append(form);
+	// Wide screens: the filters beside the entries, so that a page of entries starts high up.
+	const layout = h('div', {class: 'audit-layout'}, form);
+	container.append(layout);
 
 	form.addEventListener('submit', (ev) => {
 		ev.preventDefault();
@@ -106,7 +108,7 @@ export async function renderAudit(container, route, ctx) {
 	const results = h('section', {class: 'card', 'aria-labelledby': resultsId, 'aria-busy': 'true'},
 		h('h2', {id: resultsId}, t('audit.entries')),
 		h('p', {class: 'muted'}, t('common.loading')));
-	container.append(results);
+	layout.append(results);
 
 	let res;
 	try {
@@ -129,7 +131,7 @@ export async function renderAudit(container, route, ctx) {
 	replace(results,
 		h('h2', {id: resultsId}, t('audit.entries')),
 		h('p', {role: 'status'}, summary, active.length ? ` ${t('audit.filtered', {n: fmtNumber(active.length)})}` : ''),
-		items.length ? entriesTable(items) : null,
+		items.length ? entriesTable(items, q.get('mark')) : null,
 		pager(params, before, res.next_before));
 	return {title: t('audit.title')};
 }
@@ -146,7 +148,8 @@ function pager(params, before, nextBefore) {
 		older ? null : h('span', {class: 'muted small'}, t('audit.end')));
 }
 
-function entriesTable(items) {
+// MARK: the seq of an entry to point out (the broken one, from the verification).
+function entriesTable(items, mark) {
 	const c = {
 		seq: t('audit.seq'), at: t('audit.at'), actor: t('audit.actor'), address: t('audit.address'),
 		action: t('audit.action'), object: t('audit.object'), detail: t('audit.detail'),
@@ -155,8 +158,9 @@ function entriesTable(items) {
 		h('caption', {class: 'visually-hidden'}, t('audit.entries')),
 		h('thead', null, h('tr', null, [[c.seq, 'num'], [c.at], [c.actor], [c.address], [c.action], [c.object], [c.detail]]
 			.map(([l, cls]) => h('th', {scope: 'col', class: cls || null}, l)))),
-		h('tbody', null, items.map((e) => h('tr', null,
-			cell(c.seq, h('div', null, h('span', {class: 'audit-seq'}, fmtSeq(e.seq)),
+		h('tbody', null, items.map((e) => h('tr', {class: String(e.seq) === mark ? 'is-marked' : null},
+			cell(c.seq, h('div', {class: 'cell-stack'}, h('span', {class: 'audit-seq'}, fmtSeq(e.seq)),
+				String(e.seq) === mark ? h('span', {class: 'badge badge-overdue'}, t('audit.marked')) : null,
 				e.hash ? h('code', {class: 'hash small muted', title: e.hash}, String(e.hash).slice(0, 10)) : null), 'num'),
 			cell(c.at, e.at ? h('time', {datetime: e.at, title: e.at}, fmtDateTime(e.at)) : '—', 'nowrap'),
 			cell(c.actor, h('div', null, h('span', null, text(e.actor)),
@@ -188,7 +192,7 @@ function objectText(e) {
 function detailView(detail) {
 	if (detail === null || detail === undefined) return '—';
 	if (typeof detail !== 'object' || Array.isArray(detail)) {
-		return h('div', null, h('span', {class: 'badge badge-warn'}, t('audit.detailNotObject')),
+		return h('div', {class: 'cell-stack'}, h('span', {class: 'badge badge-warn'}, t('audit.detailNotObject')),
 			h('span', {class: 'audit-raw'}, typeof detail === 'string' ? detail : JSON.stringify(detail)));
 	}
 	const keys = Object.keys(detail);
@@ -254,7 +258,7 @@ function verifyResult(res, ownKey) {
 	}
 	const seq = res.broken_seq;
 	const show = seq !== null && seq !== undefined
-		? h('a', {class: 'button', href: `#/audit?before=${encodeURIComponent(Number(seq) + 1)}`}, t('audit.showBroken', {seq: fmtSeq(seq)}))
+		? h('a', {class: 'button', href: `#/audit?before=${encodeURIComponent(Number(seq) + 1)}&mark=${encodeURIComponent(seq)}`}, t('audit.showBroken', {seq: fmtSeq(seq)}))
 		: null;
 	return h('div', {class: 'alert alert-error verify-broken', role: 'alert'},
 		h('p', {class: 'verify-verdict'}, t('audit.chainBroken')),

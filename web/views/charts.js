@@ -95,6 +95,12 @@ function responsive(figure, box, draw) {
 		if (w <= 0 || w === lastWidth) return;
 		lastWidth = w;
 		box.replaceChildren(draw(w));
+		// A chart wider than its box scrolls; only then is the box a keyboard stop.
+		if (box.classList.contains('chart-scroll')) {
+			const scrolls = box.scrollWidth > box.clientWidth + 1;
+			if (scrolls) box.setAttribute('tabindex', '0');
+			else box.removeAttribute('tabindex');
+		}
 	};
 	if (typeof ResizeObserver === 'function') {
 		// Drawing happens in the next frame, never inside the observer's callback, so that a
@@ -257,7 +263,6 @@ function drawBars(opts, width) {
 //   [{label, cls}], groups [{label: [line1, line2], values: [{value, text}]}], fmtTick.
 export function columnChart(opts) {
 	const {figure, box} = figureFor(opts, true);
-	box.setAttribute('tabindex', '0');
 	box.setAttribute('role', 'group');
 	box.setAttribute('aria-label', opts.title);
 	return {element: responsive(figure, box, (width) => drawColumns(opts, width))};

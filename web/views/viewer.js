@@ -81,13 +81,16 @@ export async function renderViewer(container, route) {
 	return {title: doc.title};
 }
 
+// Shown in the page: a new tab and a download beside the heading. Anything else has its own
+// download button in the content card.
 function contentActions(doc, v) {
 	const inline = PDF.test(v.mime || '') || IMAGE.test(v.mime || '');
+	if (!inline) return null;
 	const download = h('a', {class: 'button button-small', href: documentContentUrl(doc.id, {version: v.version}), download: '',
 		'aria-label': t('document.downloadFile', {title: doc.title})}, t('document.download'));
-	const newTab = inline ? h('a', {class: 'button button-small', target: '_blank', rel: 'noopener noreferrer',
+	const newTab = h('a', {class: 'button button-small', target: '_blank', rel: 'noopener noreferrer',
 		href: documentContentUrl(doc.id, {version: v.version, inline: true}),
-		'aria-label': t('document.viewFile', {title: doc.title})}, t('viewer.newTab')) : null;
+		'aria-label': t('document.viewFile', {title: doc.title})}, t('viewer.newTab'));
 	return h('div', {class: 'row-actions'}, newTab, download);
 }
 
@@ -103,9 +106,15 @@ function contentView(doc, v) {
 			h('img', {class: 'viewer-image', src, alt: t('viewer.imageAlt', {title: doc.title})}));
 	}
 	return h('div', {class: 'alert alert-info viewer-download'},
-		h('p', null, t('viewer.notShown', {mime: v.mime || '—'})),
+		h('p', null, t('viewer.notShown', {kind: fileKind(v)})),
 		h('p', null, h('a', {class: 'button button-primary', href: documentContentUrl(doc.id, {version: v.version}), download: '',
 			'aria-label': t('document.downloadFile', {title: doc.title})}, t('viewer.downloadFile', {filename: v.filename || doc.title}))));
+}
+
+// The kind of file for a sentence: its extension ('DOCX'), else its MIME type.
+function fileKind(v) {
+	const m = /\.([A-Za-z0-9]{1,8})$/.exec(v.filename || '');
+	return m ? m[1].toUpperCase() : (v.mime || '—');
 }
 
 function factsCard(doc, v) {
@@ -127,7 +136,7 @@ function factsCard(doc, v) {
 		[t('document.version'), fmtNumber(v.version)],
 		[t('version.filename'), h('span', {class: 'filename'}, v.filename || '—')],
 		[t('document.size'), fmtSize(v.size)],
-		[t('viewer.mime'), h('code', null, v.mime || '—')],
+		[t('viewer.mime'), h('code', {class: 'break small'}, v.mime || '—')],
 		[t('document.uploaded'), h('span', null, v.uploaded_by || '—', v.uploaded_at ? ' · ' : '',
 			v.uploaded_at ? h('time', {datetime: v.uploaded_at}, fmtDateTime(v.uploaded_at)) : null)],
 		[t('version.sha256'), h('code', {class: 'hash break'}, v.sha256 || '—')],
