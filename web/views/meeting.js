@@ -111,6 +111,10 @@ export async function renderMeeting(container, route, ctx) {
 	const tables = {};
 	const counts = {};
 	const notices = {};
+	const completeness = {};
+	// The required document types per stage come from the checklist of the SOP version the
+	// dossier's case runs on (the bureau's view; PICs see no case).
+	let checklist = null;
 
 	for (const stage of stages) {
 		const tabId = uid(`tab-${stage}`);
@@ -123,9 +127,11 @@ export async function renderMeeting(container, route, ctx) {
 		tablist.append(tab);
 		tables[stage] = h('div', {class: 'docs'});
 		notices[stage] = h('p', {class: 'status-line', role: 'status', tabindex: '-1'});
+		completeness[stage] = h('div', {class: 'completeness'});
 		const panel = h('section', {role: 'tabpanel', id: panelId, 'aria-labelledby': tabId, tabindex: '0',
 			class: 'tabpanel'},
 		h('h3', {class: 'visually-hidden'}, stageTitle(stage)),
+		completeness[stage],
 		notices[stage],
 		tables[stage]);
 		if (canEdit) {
@@ -164,10 +170,24 @@ export async function renderMeeting(container, route, ctx) {
 	}
 
 	function showDocuments(list) {
+		lastDocuments = list;
 		for (const stage of stages) {
 			const docs = list.filter((d) => d.stage === stage);
 			counts[stage].textContent = `(${fmtNumber(docs.length)})`;
 			tables[stage].replaceChildren(documentTable(docs, stage, reloadDocuments, canEdit));
+			completeness[stage].replaceChildren(...completenessLine(checklist, stage, docs));
+		}
+	}
+	let lastDocuments = [];
+
+	async function loadChecklist() {
+		try {
+			const c = await api.meetingCase(meeting.id);
+			const sop = await api.sop(c.sop.version_id);
+			checklist = (sop.definition && sop.definition.checklist) || [];
+			showDocuments(lastDocuments);
+		} catch (err) {
+			// No case (or none visible): no checklist to measure against.
 		}
 	}
 
@@ -196,7 +216,25 @@ export async function renderMeeting(container, route, ctx) {
 		canEdit ? caseHistorySection(meeting) : null]);
 	showDocuments(Array.isArray(documents.items) ? documents.items : []);
 	select(current, false);
+	if (canEdit) loadChecklist();
 	return {title: meeting.title};
+}
+
+// "Kelengkapan: 3 dari 5 jenis wajib — belum ada: Agenda, Nota dinas" for one stage.
+function completenessLine(checklist, stage, docs) {
+	if (!checklist) return [];
+	const entry = checklist.find((c) => c.stage === stage);
+	const required = entry && Array.isArray(entry.required) ? entry.required : [];
+	if (required.length === 0) return [];
+	const have = new Set(docs.map((d) => d.type));
+	const missing = required.filter((type) => !have.has(type));
+	const present = required.length - missing.length;
+	const summary = t('meeting.completeness', {present: fmtNumber(present), required: fmtNumber(required.length)});
+	if (missing.length === 0) {
+		return [h('p', {class: 'completeness-line complete'}, summary, ' — ', t('meeting.completenessDone'))];
+	}
+	return [h('p', {class: 'completeness-line incomplete'}, summary, ' — ', t('meeting.completenessMissing'), ' ',
+		missing.map(docTypeLabel).join(', '))];
 }
 
 function factList(m) {
