@@ -949,6 +949,8 @@ enum status engine_acting_grant(struct db_conn *c, struct audit *a, const struct
 		return engine_fail(fe, "kind", "field 'kind': expected plh or plt");
 	if (in->ends <= in->starts)
 		return engine_fail(fe, "ends", "field 'ends': must be after 'starts'");
+	if (in->ends <= clock_now())
+		return engine_fail(fe, "ends", "field 'ends': the period has already ended");
 	if ((st = db_begin(c)) != ST_OK)
 		return st;
 	int64_t now = clock_now();

@@ -294,6 +294,11 @@ static void test_shared_step_and_acting(void **state)
 	struct field_error fe = {0};
 	json_t *o = NULL;
 	assert_int_equal(engine_acting_grant(f->c, f->a, &f->kabag, "test", &in, &fe, &o), ST_DENIED);
+	struct acting_input past = in;
+	past.starts = clock_now() - 7200;
+	past.ends = clock_now() - 3600;
+	assert_int_equal(engine_acting_grant(f->c, f->a, &f->admin, "test", &past, &fe, &o), ST_INVALID);
+	assert_string_equal(fe.field, "ends");
 	assert_int_equal(engine_acting_grant(f->c, f->a, &f->admin, "test", &in, &fe, &o), ST_OK);
 	int64_t acting = json_integer_value(json_object_get(o, "id"));
 	json_decref(o);
