@@ -126,4 +126,20 @@
 /* Seconds `serve` waits for its workers to stop after SIGTERM before it kills them. */
 #define LIMIT_WORKER_STOP_SECONDS 10
 
+/* --- PDF text (src/jobs/kind_text.c) ------------------------------------------------------ */
+
+/* Pages of a PDF whose text extract_text reads: a long report has a few hundred; more is a
+ * generated file that would only fill the index. */
+#define LIMIT_PDF_PAGES 5000
+/* Width and height of a PDF page, in points: the PDF specification's own maximum (14400 units,
+ * 200 inches); a page claiming more (100000×100000) is refused before anything is rendered. */
+#define LIMIT_PDF_PAGE_POINTS 14400
+/* Memory MuPDF may allocate while reading one PDF (counted by extract_text's allocator, below
+ * LIMIT_WORKER_MEMORY_BYTES so that the job fails with a reason instead of a killed child): a
+ * complex page needs tens of MiB; more is a decompression bomb. */
+#define LIMIT_PDF_MEMORY_BYTES (512ULL * 1024 * 1024)
+/* Characters other than white space below which a PDF page counts as a scan that needs OCR (a
+ * scanned page often carries a stamp or a page number as text). */
+#define LIMIT_TEXT_MIN_CHARS 16
+
 #endif

@@ -2,8 +2,8 @@
 # Installs the Debian packages Sidang needs: `run` to build and serve, `test` for the test suite.
 # As root it uses apt-get; otherwise it prints the exact command to run and fails.
 set -eu
-RUN_PKGS="build-essential cmake pkg-config libmicrohttpd-dev libjansson-dev libsodium-dev libsqlite3-dev libyaml-dev libmagic-dev libmagic-mgc libstemmer-dev libseccomp-dev"
-TEST_PKGS="$RUN_PKGS libcmocka-dev clang libclang-rt-dev python3 sqlite3 util-linux nodejs npm chromium"
+RUN_PKGS="build-essential cmake pkg-config libmicrohttpd-dev libjansson-dev libsodium-dev libsqlite3-dev libyaml-dev libmagic-dev libmagic-mgc libstemmer-dev libseccomp-dev libmupdf-dev libgumbo-dev libmujs-dev libharfbuzz-dev libjbig2dec0-dev libopenjp2-7-dev libjpeg-dev libfreetype-dev zlib1g-dev libtesseract-dev libleptonica-dev tesseract-ocr-ind tesseract-ocr-eng"
+TEST_PKGS="$RUN_PKGS mupdf-tools libcmocka-dev clang libclang-rt-dev python3 sqlite3 util-linux nodejs npm chromium"
 case "${1:-run}" in
 	run) pkgs=$RUN_PKGS ;;
 	test) pkgs=$TEST_PKGS ;;

@@ -82,9 +82,17 @@ export async function request(method, path, body, opts = {}) {
 	} catch (e) {
 		throw new ApiError(0, 'network', String(e && e.message ? e.message : e));
 	}
-	const text = await res.text().catch(() => '');
+	// A body that cannot be read (the request was cut short, e.g. by a reload) is a network
+	// failure, not an empty answer.
+	let text;
+	try {
+		text = await res.text();
+	} catch (e) {
+		throw new ApiError(0, 'network', String(e && e.message ? e.message : e));
+	}
 	if (res.ok) {
-		if (res.status === 204 || text === '') return null;
+		if (res.status === 204) return null;
+		if (text === '') throw new ApiError(res.status, 'bad_response', 'empty response');
 		try {
 			return JSON.parse(text);
 		} catch {

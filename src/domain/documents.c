@@ -183,8 +183,12 @@ static enum status insert_version(struct db_conn *c, int64_t doc, int64_t versio
 	db_done(s);
 	if (st != ST_OK)
 		return st;
-	/* In the version's transaction: the check job exists exactly when the version does. */
-	return jobs_enqueue(c, JOB_KIND_VERIFY_BLOB, doc, version, NULL, 0, NULL);
+	/* In the version's transaction: the check job exists exactly when the version does, and so
+	 * does a PDF's text extraction. */
+	st = jobs_enqueue(c, JOB_KIND_VERIFY_BLOB, doc, version, NULL, 0, NULL);
+	if (st == ST_OK && strcmp(b->mime, "application/pdf") == 0)
+		st = jobs_enqueue(c, JOB_KIND_EXTRACT_TEXT, doc, version, NULL, 0, NULL);
+	return st;
 }
 
 static json_t *version_detail(const struct blob_ref *b, int64_t version)

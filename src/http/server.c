@@ -77,6 +77,15 @@ void http_reply_json(struct req *r, int status, json_t *body)
 		json_decref(body);
 		return;
 	}
+	if (!body) {
+		/* A JSON shape that could not be built (out of memory, or a bug such as invalid UTF-8
+		 * in a value) must not go out as an empty 200. */
+		log_error("http: %s %s: could not build the JSON reply", r->path ? r->path : "?",
+			  status >= 400 ? "(error)" : "");
+		status = 500;
+		body = json_pack("{s:{s:s, s:s}}", "error", "code", "internal", "message",
+				 "internal error");
+	}
 	r->replied = true;
 	r->status = status;
 	r->reply_json = body;

@@ -51,7 +51,8 @@ static int child_hash(const struct sandbox_io *io)
 	return sandbox_write(io, hex, SHA256_HEX - 1) ? 0 : 1;
 }
 
-static enum job_outcome run_verify_blob(struct job_ctx *x, struct buf *result, struct buf *error)
+enum job_outcome job_open_blob(struct job_ctx *x, int *fd_out, uint64_t *size_out,
+			       char *sha_out, struct buf *error)
 {
 	char sha[SHA256_HEX] = "";
 	uint64_t size = 0;
@@ -92,12 +93,27 @@ static enum job_outcome run_verify_blob(struct job_ctx *x, struct buf *result, s
 		buf_printf(error, "cannot open the stored file: %s", strerror(e));
 		return e == ENOENT ? JOB_PERMANENT : JOB_RETRY;
 	}
+	*fd_out = fd;
+	if (size_out)
+		*size_out = size;
+	if (sha_out)
+		memcpy(sha_out, sha, SHA256_HEX);
+	return JOB_DONE;
+}
+
+static enum job_outcome run_verify_blob(struct job_ctx *x, struct buf *result, struct buf *error)
+{
+	char sha[SHA256_HEX] = "";
+	uint64_t size = 0;
+	int fd = -1;
+	enum job_outcome o = job_open_blob(x, &fd, &size, sha, error);
+	if (o != JOB_DONE)
+		return o;
 	struct buf out;
 	buf_init(&out, LIMIT_WORKER_OUTPUT_BYTES);
 	int detail = 0;
 	enum sandbox_result r = job_sandbox(x, fd, child_hash, &size, &out, &detail);
 	close(fd);
-	enum job_outcome o;
 	if (r != SANDBOX_OK) {
 		o = job_sandbox_failure(r, detail, &out, error);
 	} else if (out.len != SHA256_HEX - 1 || !hex_is_sha256(out.ptr)) {
@@ -196,6 +212,7 @@ static enum job_outcome run_forbidden(struct job_ctx *x, struct buf *result, str
 
 static const struct job_kind kinds[] = {
 	{JOB_KIND_VERIFY_BLOB, false, run_verify_blob},
+	{JOB_KIND_EXTRACT_TEXT, false, job_run_extract_text},
 	{"sleep", true, run_sleep},
 	{"crash", true, run_crash},
 	{"forbidden", true, run_forbidden},

@@ -37,6 +37,16 @@ struct job_kind {
 	enum job_outcome (*run)(struct job_ctx *x, struct buf *result, struct buf *error);
 };
 
+/* Opens the blob of the job's document version read-only as it is stored (not verified: that is
+ * verify_blob's work). *fd_out gets the descriptor, *size_out (may be NULL) its recorded size,
+ * SHA_OUT (may be NULL; SHA256_HEX bytes) its SHA-256 in hex. JOB_DONE on success, else the
+ * outcome with ERROR set. */
+enum job_outcome job_open_blob(struct job_ctx *x, int *fd_out, uint64_t *size_out, char *sha_out,
+			       struct buf *error);
+
+/* extract_text (kind_text.c). */
+enum job_outcome job_run_extract_text(struct job_ctx *x, struct buf *result, struct buf *error);
+
 /* The kind called NAME, or NULL. */
 const struct job_kind *job_kind_find(const char *name);
 

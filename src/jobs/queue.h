@@ -29,6 +29,8 @@
 
 /* The kind queued for every new document version (jobs/kinds.c). */
 #define JOB_KIND_VERIFY_BLOB "verify_blob"
+/* Queued for every new PDF version: its text, per page, into the search index (kind_text.c). */
+#define JOB_KIND_EXTRACT_TEXT "extract_text"
 
 struct job {
 	int64_t id;

@@ -140,6 +140,8 @@ static bool apply_filter(void)
 		SCMP_SYS(futex), SCMP_SYS(clock_gettime), SCMP_SYS(gettimeofday),
 		SCMP_SYS(nanosleep), SCMP_SYS(clock_nanosleep), SCMP_SYS(getrandom),
 		SCMP_SYS(sched_yield), SCMP_SYS(getpid), SCMP_SYS(gettid),
+		/* glibc's qsort asks for the physical memory size (MuPDF sorts text and fonts) */
+		SCMP_SYS(sysinfo),
 		/* ending, signals to itself (abort) */
 		SCMP_SYS(exit), SCMP_SYS(exit_group), SCMP_SYS(rt_sigreturn), SCMP_SYS(rt_sigprocmask),
 		SCMP_SYS(restart_syscall), SCMP_SYS(sigaltstack), /* the sanitizers, on exit */
