@@ -7,6 +7,8 @@
 #include <stdint.h>
 
 #include <cmocka.h>
+
+#include "fixture.h"
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -27,12 +29,7 @@
 #define PASSWORD "correct horse battery staple"
 
 struct fx {
-	char dir[64];
-	char path[128];
-	char key[128];
-	struct db *db;
-	struct db_conn *c;
-	struct audit *a;
+	FX_FIELDS;
 	int64_t root, admin2, siti; /* user ids: two administrators and a reader */
 };
 
@@ -52,15 +49,7 @@ static int setup(void **state)
 	struct fx *f = calloc(1, sizeof *f);
 	assert_non_null(f);
 	clock_set_offset(0);
-	snprintf(f->dir, sizeof f->dir, "/tmp/sidang-test-admin-XXXXXX");
-	assert_non_null(mkdtemp(f->dir));
-	snprintf(f->path, sizeof f->path, "%s/sidang.db", f->dir);
-	snprintf(f->key, sizeof f->key, "%s/audit.key", f->dir);
-	assert_int_equal(db_open(f->path, true, 1, &f->db), ST_OK);
-	assert_int_equal(db_migrate(f->db, NULL), ST_OK);
-	f->c = db_acquire(f->db);
-	assert_int_equal(audit_key_create(f->c, f->key), ST_OK);
-	assert_int_equal(audit_open(f->key, &f->a), ST_OK);
+	FX_OPEN(f, "admin", 1);
 	f->root = make_user(f, "root", "admin", NULL);
 	f->admin2 = make_user(f, "admin2", "admin", NULL);
 	f->siti = make_user(f, "siti", "reader", NULL);
@@ -71,18 +60,8 @@ static int setup(void **state)
 static int teardown(void **state)
 {
 	struct fx *f = *state;
-	static const char *const names[] = {"sidang.db", "sidang.db-wal", "sidang.db-shm",
-					    "audit.key"};
 	clock_set_offset(0);
-	audit_free(f->a);
-	db_release(f->db, f->c);
-	db_close(f->db);
-	for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
-		char p[192];
-		snprintf(p, sizeof p, "%s/%s", f->dir, names[i]);
-		unlink(p);
-	}
-	assert_int_equal(rmdir(f->dir), 0);
+	FX_CLOSE(f);
 	free(f);
 	return 0;
 }

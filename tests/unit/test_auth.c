@@ -6,6 +6,8 @@
 #include <stdint.h>
 
 #include <cmocka.h>
+
+#include "fixture.h"
 #include <pthread.h>
 #include <sodium.h>
 #include <stdio.h>
@@ -25,12 +27,7 @@
 #define PASSWORD "correct horse battery staple"
 
 struct fx {
-	char dir[64];
-	char path[128];
-	char key[128];
-	struct db *db;
-	struct db_conn *c;
-	struct audit *a;
+	FX_FIELDS;
 	int64_t users;
 };
 
@@ -38,15 +35,7 @@ static int setup(void **state)
 {
 	struct fx *f = calloc(1, sizeof *f);
 	assert_non_null(f);
-	snprintf(f->dir, sizeof f->dir, "/tmp/sidang-test-auth-XXXXXX");
-	assert_non_null(mkdtemp(f->dir));
-	snprintf(f->path, sizeof f->path, "%s/sidang.db", f->dir);
-	snprintf(f->key, sizeof f->key, "%s/audit.key", f->dir);
-	assert_int_equal(db_open(f->path, true, 1, &f->db), ST_OK);
-	assert_int_equal(db_migrate(f->db, NULL), ST_OK);
-	f->c = db_acquire(f->db);
-	assert_int_equal(audit_key_create(f->c, f->key), ST_OK);
-	assert_int_equal(audit_open(f->key, &f->a), ST_OK);
+	FX_OPEN(f, "auth", 1);
 	clock_set_offset(0);
 	*state = f;
 	return 0;
@@ -55,18 +44,8 @@ static int setup(void **state)
 static int teardown(void **state)
 {
 	struct fx *f = *state;
-	static const char *const names[] = {"sidang.db", "sidang.db-wal", "sidang.db-shm",
-					    "audit.key"};
 	clock_set_offset(0);
-	audit_free(f->a);
-	db_release(f->db, f->c);
-	db_close(f->db);
-	for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
-		char p[192];
-		snprintf(p, sizeof p, "%s/%s", f->dir, names[i]);
-		unlink(p);
-	}
-	assert_int_equal(rmdir(f->dir), 0);
+	FX_CLOSE(f);
 	free(f);
 	return 0;
 }
