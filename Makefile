@@ -34,8 +34,9 @@ NPM_STAMP := node_modules/.package-lock.json
 $(NPM_STAMP): package.json package-lock.json | deps-test
 	npm ci --no-audit --no-fund
 
-# Every test: the sanitizer build's unit, integration and browser tests, and short fuzz runs.
-test: deps-test fuzz $(NPM_STAMP)
+# Every test: first the optimised build of `make run` must compile (its -O2 warnings differ),
+# then the sanitizer build's unit, integration and browser tests, and short fuzz runs.
+test: deps-test build fuzz $(NPM_STAMP)
 	cmake -S . -B $(TEST_BUILD) -DCMAKE_BUILD_TYPE=Debug -DSIDANG_SANITIZE=ON
 	cmake --build $(TEST_BUILD) -j $(JOBS)
 	ctest --test-dir $(TEST_BUILD) --output-on-failure -j $(JOBS)

@@ -193,6 +193,8 @@ static bool has_eof_marker(const unsigned char *p, size_t n)
 	return false;
 }
 
+static int extract_pages(const struct sandbox_io *io, unsigned char *const data, const size_t len);
+
 /* In the child: extracts each page's text and writes the records. */
 static int child_extract(const struct sandbox_io *io)
 {
@@ -206,6 +208,13 @@ static int child_extract(const struct sandbox_io *io)
 	if (!has_eof_marker(data, len))
 		return child_fail(io, TEXT_EXIT_BAD_INPUT,
 				  "truncated or damaged PDF: no %%%%EOF marker at its end");
+	return extract_pages(io, data, len);
+}
+
+/* The MuPDF part of child_extract, apart so that no local of the caller (whose address was
+ * taken) lives across fz_try's setjmp. */
+static int extract_pages(const struct sandbox_io *io, unsigned char *const data, const size_t len)
+{
 	fz_context *ctx = fz_new_context(&pdf_alloc, NULL, FZ_STORE_DEFAULT);
 	if (!ctx)
 		return SANDBOX_EXIT_NOMEM;
