@@ -144,6 +144,10 @@ export const api = {
 	acting: () => request('GET', '/api/acting'),
 	notifications: () => request('GET', '/api/notifications'),
 	markNotificationRead: (id) => request('POST', `/api/notifications/${encodeURIComponent(id)}/read`),
+	// Full-text search (docs/api.md, "Search"); PARAMS: q, stage, type, classification, from, to,
+	// limit, offset (empty ones are left out).
+	search: (params) => request('GET', `/api/search?${query(params)}`),
+	documentJobs: (id) => request('GET', `/api/documents/${encodeURIComponent(id)}/jobs`),
 	compliance: (from, to) => request('GET', `/api/reports/compliance${from || to ? `?${query({from, to})}` : ''}`),
 };
 

@@ -7,6 +7,7 @@
 //   #/notifications            breach notifications, mark as read
 //   #/compliance[?from&to]     Mutu Baku compliance dashboard (karo_hph, kabag_persidangan, auditor)
 //   #/documents/{id}[?version] the document viewer: facts, versions, PDF/image content in the page
+//   #/search[?q&filters&page]  full-text search over the documents the user may read
 //   #/audit[?filters]          the audit trail and its verification (auditor)
 //   #/admin[/{section}[/{id}]] accounts, roles, acting officials, SOP definitions (admin)
 //   #/sop[/{version_id}]       the SOP chart (national format, SVG, printable A4 landscape)
@@ -32,6 +33,7 @@ import {renderAdmin} from './views/admin.js';
 import {isAdmin} from './views/admin_common.js';
 import {renderViewer} from './views/viewer.js';
 import {renderSopPage} from './views/soppage.js';
+import {renderSearch} from './views/search.js';
 import {activeUploads, whenIdle, guardWindowDrops} from './views/upload.js';
 
 const header = document.getElementById('app-header');
@@ -72,6 +74,7 @@ function parseRoute(hash) {
 	if (parts[0] === 'notifications' && parts.length === 1) return {name: 'notifications', query: q};
 	if (parts[0] === 'compliance' && parts.length === 1) return {name: 'compliance', query: q};
 	if (parts[0] === 'documents' && parts.length === 2) return {name: 'document', id: parts[1], query: q};
+	if (parts[0] === 'search' && parts.length === 1) return {name: 'search', query: q};
 	if (parts[0] === 'audit' && parts.length === 1) return {name: 'audit', query: q};
 	if (parts[0] === 'admin' && parts.length <= 3) {
 		return {name: 'admin', section: parts[1] || null, id: parts[2] || null, query: q};
@@ -172,6 +175,7 @@ async function route() {
 		else if (r.name === 'notifications') res = await renderNotifications(view, r, ctx);
 		else if (r.name === 'compliance') res = await renderDashboard(view, r, ctx);
 		else if (r.name === 'document') res = await renderViewer(view, r, ctx);
+		else if (r.name === 'search') res = await renderSearch(view, r, ctx);
 		else if (r.name === 'audit') res = await renderAudit(view, r, ctx);
 		else if (r.name === 'admin') res = await renderAdmin(view, r, ctx);
 		else if (r.name === 'sop' || r.name === 'meetingSop') res = await renderSopPage(view, r, ctx);
@@ -197,7 +201,7 @@ const NAV_OF = {
 	inbox: ['#/inbox', 'page'], task: ['#/inbox', 'true'],
 	notifications: ['#/notifications', 'page'], compliance: ['#/compliance', 'page'],
 	document: ['#/meetings', 'true'], audit: ['#/audit', 'page'], admin: ['#/admin', 'true'],
-	sop: ['#/sop', 'page'], meetingSop: ['#/meetings', 'true'],
+	sop: ['#/sop', 'page'], search: ['#/search', 'page'], meetingSop: ['#/meetings', 'true'],
 };
 
 function markCurrentNav(r) {
@@ -317,6 +321,7 @@ function renderHeader() {
 				navEls.inboxItem,
 				h('li', null, h('a', {href: '#/meetings', dataset: {nav: '1'}}, t('nav.meetings'))),
 				h('li', null, h('a', {href: '#/sop', dataset: {nav: '1'}}, t('nav.sop'))),
+				h('li', null, h('a', {href: '#/search', dataset: {nav: '1'}}, t('nav.search'))),
 				canSeeCompliance() ? h('li', null, h('a', {href: '#/compliance', dataset: {nav: '1'}}, t('nav.compliance'))) : null,
 				canReadAudit() ? h('li', null, h('a', {href: '#/audit', dataset: {nav: '1'}}, t('nav.audit'))) : null,
 				isAdmin() ? h('li', null, h('a', {href: '#/admin', dataset: {nav: '1'}}, t('nav.admin'))) : null));

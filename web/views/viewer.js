@@ -6,7 +6,7 @@
 // runs as this application.
 
 import {h, uid} from '../dom.js';
-import {t} from '../i18n.js';
+import {t, has} from '../i18n.js';
 import {api, documentContentUrl} from '../api.js';
 import {errorMessage} from '../errors.js';
 import {
@@ -77,7 +77,7 @@ export async function renderViewer(container, route) {
 		missingVersion ? h('div', {class: 'alert alert-warn', role: 'alert'}, t('viewer.noSuchVersion', {n: wanted})) : null,
 		v ? contentView(doc, v) : h('p', {class: 'empty'}, t('viewer.noContent')));
 
-	container.append(content, factsCard(doc, v), versionsCard(doc, versions, v));
+	container.append(content, factsCard(doc, v), jobsCard(container, doc), versionsCard(doc, versions, v));
 	return {title: doc.title};
 }
 
@@ -179,4 +179,81 @@ function versionsCard(doc, versions, shown) {
 							h('a', {class: 'button button-small', download: '', href: documentContentUrl(doc.id, {version: v.version}),
 								'aria-label': t('version.downloadVersion', {n: v.version, title: doc.title})}, t('document.download')))));
 				})))));
+}
+
+// "Pemrosesan": the document's jobs (GET /api/documents/{id}/jobs). Refreshed every 5 s while any
+// job is queued or running; the timer stops when none is or the page is left (the view is
+// replaced, so CONTAINER is no longer in the document).
+const JOBS_REFRESH_MS = 5000;
+
+function jobsCard(container, doc) {
+	const id = uid('viewer-jobs');
+	const body = h('div', {'aria-busy': 'true'}, h('p', {class: 'muted'}, t('common.loading')));
+	const status = h('p', {class: 'hint', role: 'status'});
+	const card = h('section', {class: 'card viewer-jobs', 'aria-labelledby': id}, h('h2', {id}, t('jobs.title')), body, status);
+	const load = async () => {
+		// Left before the answer came: nothing more to show or schedule.
+		if (body.dataset.loaded && !container.isConnected) return;
+		let res;
+		try {
+			res = await api.documentJobs(doc.id);
+		} catch (err) {
+			if (!container.isConnected) return;
+			body.removeAttribute('aria-busy');
+			body.replaceChildren(h('div', {class: 'alert alert-error', role: 'alert'}, t('jobs.loadFailed', {error: errorMessage(err)})));
+			status.textContent = '';
+			return;
+		}
+		body.dataset.loaded = '1';
+		body.removeAttribute('aria-busy');
+		const items = res && Array.isArray(res.items) ? res.items : [];
+		body.replaceChildren(jobsTable(doc, items));
+		const busy = items.some((j) => j.state === 'queued' || j.state === 'running');
+		status.textContent = busy ? t('jobs.refreshing') : '';
+		status.hidden = !busy;
+		if (busy && container.isConnected) {
+			setTimeout(() => {
+				if (container.isConnected) load();
+			}, JOBS_REFRESH_MS);
+		}
+	};
+	status.hidden = true;
+	load();
+	return card;
+}
+
+function jobKindLabel(kind) {
+	return has(`jobKind.${kind}`) ? t(`jobKind.${kind}`) : (kind || '—');
+}
+
+function jobStateBadge(state) {
+	const label = has(`jobState.${state}`) ? t(`jobState.${state}`) : (state || '—');
+	return h('span', {class: `badge job-state job-${/^[a-z]+$/.test(state || '') ? state : 'other'}`}, label);
+}
+
+function jobsTable(doc, items) {
+	if (items.length === 0) return h('p', {class: 'empty'}, t('jobs.empty'));
+	return h('div', {class: 'table-wrap'}, h('table', {class: 'table table-compact responsive'},
+		h('caption', {class: 'visually-hidden'}, t('jobs.caption', {title: doc.title})),
+		h('thead', null, h('tr', null,
+			h('th', {scope: 'col'}, t('jobs.kind')),
+			h('th', {scope: 'col', class: 'num'}, t('jobs.version')),
+			h('th', {scope: 'col'}, t('jobs.state')),
+			h('th', {scope: 'col'}, t('jobs.progress')),
+			h('th', {scope: 'col', class: 'num'}, t('jobs.attempts')))),
+		h('tbody', null, items.map((j) => {
+			const pct = Math.max(0, Math.min(100, Number(j.progress) || 0));
+			const kind = jobKindLabel(j.kind);
+			const showError = j.error && (j.state === 'failed' || j.state === 'queued');
+			return h('tr', {class: j.state === 'failed' ? 'job-failed-row' : null},
+				cell(t('jobs.kind'), kind),
+				cell(t('jobs.version'), j.version ? fmtNumber(j.version) : '—', 'num'),
+				cell(t('jobs.state'), h('div', {class: 'cell-stack'}, jobStateBadge(j.state),
+					showError ? h('p', {class: 'job-error'}, h('strong', null, `${t('jobs.error')}: `), h('span', null, String(j.error))) : null)),
+				cell(t('jobs.progress'), h('span', {class: 'job-progress'},
+					h('progress', {max: '100', value: String(pct), 'aria-label': `${t('jobs.progress')}: ${kind}`}),
+					h('span', {class: 'small muted'}, `${fmtNumber(pct)}%`))),
+				cell(t('jobs.attempts'), j.max_attempts ? t('jobs.attemptsOf', {n: fmtNumber(j.attempts ?? 0), max: fmtNumber(j.max_attempts)})
+					: fmtNumber(j.attempts ?? 0), 'num nowrap'));
+		}))));
 }
