@@ -12,6 +12,8 @@
 
 /* Parses the {id} route parameter number I; replies 404 and returns false when it is not one. */
 bool api_param_id(struct req *r, int i, int64_t *out);
+/* Replies BODY with OK_STATUS when ST is ST_OK, else the error that fits ST (BODY released). */
+void api_reply_result(struct req *r, enum status st, json_t *body, int ok_status);
 /* Replies a validation error from FE (400 with "field"). */
 void api_reply_field_error(struct req *r, const struct field_error *fe);
 

@@ -308,10 +308,7 @@ void api_documents_version_done(struct req *r)
 					       u->target, &ref, &d);
 	json_t *body = st == ST_OK ? shape_document(c, &d, true) : NULL;
 	db_release(r->app->db, c);
-	if (st != ST_OK)
-		http_reply_status(r, st, NULL);
-	else
-		http_reply_json(r, 201, body);
+	api_reply_result(r, st, body, 201);
 }
 
 struct list_ctx {
@@ -366,10 +363,7 @@ void api_documents_get(struct req *r)
 	if (st == ST_OK)
 		body = shape_document(c, &d, true);
 	db_release(r->app->db, c);
-	if (st != ST_OK)
-		http_reply_status(r, st, NULL);
-	else
-		http_reply_json(r, 200, body);
+	api_reply_result(r, st, body, 200);
 }
 
 void api_documents_content(struct req *r)

@@ -42,10 +42,7 @@ void api_reports_compliance(struct req *r)
 	}
 	st = compliance_report(c, from, to, u->clearance, &report);
 	db_release(r->app->db, c);
-	if (st != ST_OK)
-		http_reply_status(r, st, NULL);
-	else
-		http_reply_json(r, 200, report);
+	api_reply_result(r, st, report, 200);
 }
 
 void api_notifications_list(struct req *r)
@@ -54,10 +51,7 @@ void api_notifications_list(struct req *r)
 	struct db_conn *c = db_acquire(r->app->db);
 	enum status st = compliance_notifications_list(c, r->session.user.id, &out);
 	db_release(r->app->db, c);
-	if (st != ST_OK)
-		http_reply_status(r, st, NULL);
-	else
-		http_reply_json(r, 200, out);
+	api_reply_result(r, st, out, 200);
 }
 
 void api_notifications_read(struct req *r)

@@ -33,10 +33,7 @@ void api_tasks_get(struct req *r)
 	struct db_conn *c = db_acquire(r->app->db);
 	enum status st = engine_task_get(c, r->app->audit, &r->session.user, r->address, id, &o);
 	db_release(r->app->db, c);
-	if (st != ST_OK)
-		http_reply_status(r, st, NULL);
-	else
-		http_reply_json(r, 200, o);
+	api_reply_result(r, st, o, 200);
 }
 
 void api_tasks_complete(struct req *r)
@@ -72,10 +69,7 @@ void api_case_get(struct req *r)
 	struct db_conn *c = db_acquire(r->app->db);
 	enum status st = engine_case_json(c, r->app->audit, &r->session.user, r->address, id, &o);
 	db_release(r->app->db, c);
-	if (st != ST_OK)
-		http_reply_status(r, st, NULL);
-	else
-		http_reply_json(r, 200, o);
+	api_reply_result(r, st, o, 200);
 }
 
 void api_case_start(struct req *r)

@@ -5,6 +5,8 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
+#include "fixture.h"
+
 #include <pthread.h>
 #include <sodium.h>
 #include <stdio.h>
@@ -23,10 +25,7 @@
 #include "util/clock.h"
 
 struct fixture {
-	char dir[256];
-	struct db *db;
-	struct db_conn *c;
-	struct audit *a;
+	FX_FIELDS;
 	struct user karo, kabag, kasubbag, persidangan, naskah, pic1, pic2, admin, naskah2;
 };
 
@@ -44,16 +43,7 @@ static void make_user(struct fixture *f, const char *name, const char *role,
 static int setup(void **state)
 {
 	struct fixture *f = calloc(1, sizeof *f);
-	snprintf(f->dir, sizeof f->dir, "/tmp/sidang-test-engine-XXXXXX");
-	assert_non_null(mkdtemp(f->dir));
-	char path[512], key[512];
-	snprintf(path, sizeof path, "%s/sidang.db", f->dir);
-	snprintf(key, sizeof key, "%s/audit.key", f->dir);
-	assert_int_equal(db_open(path, true, 4, &f->db), ST_OK);
-	assert_int_equal(db_migrate(f->db, NULL), ST_OK);
-	f->c = db_acquire(f->db);
-	assert_int_equal(audit_key_create(f->c, key), ST_OK);
-	assert_int_equal(audit_open(key, &f->a), ST_OK);
+	FX_OPEN(f, "engine", 4);
 	int imported = 0;
 	assert_int_equal(sop_import_builtin(f->c, f->a, &imported), ST_OK);
 	assert_true(imported >= 1);
@@ -73,13 +63,8 @@ static int setup(void **state)
 static int teardown(void **state)
 {
 	struct fixture *f = *state;
-	db_release(f->db, f->c);
-	audit_free(f->a);
-	db_close(f->db);
 	sop_cache_clear();
-	char cmd[300];
-	snprintf(cmd, sizeof cmd, "rm -rf '%s'", f->dir);
-	assert_int_equal(system(cmd), 0);
+	FX_CLOSE(f);
 	free(f);
 	return 0;
 }

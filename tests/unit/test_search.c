@@ -5,6 +5,8 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
+#include "fixture.h"
+
 #include <sodium.h>
 #include <sqlite3.h>
 #include <stdio.h>
@@ -130,10 +132,7 @@ static void test_snippet_segments(void **state)
 /* --- over a real database ------------------------------------------------------------------ */
 
 struct fixture {
-	char dir[256];
-	struct db *db;
-	struct db_conn *c;
-	struct audit *a;
+	FX_FIELDS;
 	struct user high, low, pic;
 	int64_t meeting, biasa_doc, rahasia_doc;
 };
@@ -171,16 +170,7 @@ static int64_t add_doc(struct fixture *f, const char *title, const char *cls)
 static int setup(void **state)
 {
 	struct fixture *f = calloc(1, sizeof *f);
-	snprintf(f->dir, sizeof f->dir, "/tmp/sidang-test-search-XXXXXX");
-	assert_non_null(mkdtemp(f->dir));
-	char path[512], key[512];
-	snprintf(path, sizeof path, "%s/sidang.db", f->dir);
-	snprintf(key, sizeof key, "%s/audit.key", f->dir);
-	assert_int_equal(db_open(path, true, 2, &f->db), ST_OK);
-	assert_int_equal(db_migrate(f->db, NULL), ST_OK);
-	f->c = db_acquire(f->db);
-	assert_int_equal(audit_key_create(f->c, key), ST_OK);
-	assert_int_equal(audit_open(key, &f->a), ST_OK);
+	FX_OPEN(f, "search", 2);
 	make_user(f, "tinggi", "pengelola_persidangan", CLASS_SANGAT_RAHASIA, &f->high);
 	make_user(f, "rendah", "pengelola_naskah", CLASS_BIASA, &f->low);
 	make_user(f, "pic", "reader", CLASS_SANGAT_RAHASIA, &f->pic);
@@ -207,12 +197,7 @@ static int setup(void **state)
 static int teardown(void **state)
 {
 	struct fixture *f = *state;
-	db_release(f->db, f->c);
-	audit_free(f->a);
-	db_close(f->db);
-	char cmd[300];
-	snprintf(cmd, sizeof cmd, "rm -rf '%s'", f->dir);
-	assert_int_equal(system(cmd), 0);
+	FX_CLOSE(f);
 	free(f);
 	return 0;
 }
