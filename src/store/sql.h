@@ -157,6 +157,11 @@ enum sql_id {
 	SQL_JOB_LIST_DOCUMENT,
 	SQL_JOB_VERSION_BLOB,
 	/* -- end jobs -- */
+	/* derived files (jobs/derived.c) */
+	SQL_DERIVED_PUT,
+	SQL_DERIVED_GET,
+	SQL_DERIVED_LIST,
+	/* -- end derived -- */
 
 	SQL__COUNT
 };

@@ -287,6 +287,20 @@ const char *const sql_migrations[] = {
 	"CREATE INDEX jobs_due ON jobs(run_after, id) WHERE state = 'queued';"
 	"CREATE INDEX jobs_leases ON jobs(lease_until, id) WHERE state = 'running';"
 	"CREATE INDEX jobs_document ON jobs(document_id, id);",
+	/* 6: files derived from a document version by the workers (jobs/kind_ocr.c and others):
+	 * the searchable PDF, the first page's thumbnail, an office file's PDF preview. Each is a
+	 * blob of its own beside the untouched original; listed in blobs so the sweep keeps it. */
+	"CREATE TABLE derived_files ("
+	"  document_id INTEGER NOT NULL REFERENCES documents(id),"
+	"  version INTEGER NOT NULL,"
+	"  kind TEXT NOT NULL CHECK (kind IN ('searchable_pdf', 'thumbnail', 'preview_pdf')),"
+	"  sha256 TEXT NOT NULL REFERENCES blobs(sha256),"
+	"  size INTEGER NOT NULL,"
+	"  mime TEXT NOT NULL,"
+	"  created_at INTEGER NOT NULL,"
+	"  PRIMARY KEY (document_id, version, kind)) WITHOUT ROWID;"
+	"CREATE INDEX derived_files_sha ON derived_files(sha256);",
+	/* -- end migrations -- */
 };
 
 const int sql_migration_count = (int)(sizeof sql_migrations / sizeof sql_migrations[0]);
@@ -825,6 +839,20 @@ static const char *const texts[SQL__COUNT] = {
 	[SQL_JOB_VERSION_BLOB] = "SELECT sha256, size FROM document_versions"
 				 " WHERE document_id = ?1 AND version = ?2",
 	/* -- end jobs -- */
+	/* derived files (jobs/derived.c) */
+	/* ?1 document, ?2 version, ?3 kind, ?4 sha256, ?5 size, ?6 mime, ?7 now */
+	[SQL_DERIVED_PUT] = "INSERT INTO derived_files (document_id, version, kind, sha256, size, mime,"
+			    " created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)"
+			    " ON CONFLICT (document_id, version, kind) DO UPDATE SET"
+			    " sha256 = excluded.sha256, size = excluded.size, mime = excluded.mime,"
+			    " created_at = excluded.created_at",
+	/* sha256, size, mime, created_at of kind ?3 of version ?2 of document ?1 */
+	[SQL_DERIVED_GET] = "SELECT sha256, size, mime, created_at FROM derived_files"
+			    " WHERE document_id = ?1 AND version = ?2 AND kind = ?3",
+	/* kind, size, mime, created_at of version ?2 of document ?1 */
+	[SQL_DERIVED_LIST] = "SELECT kind, size, mime, created_at FROM derived_files"
+			     " WHERE document_id = ?1 AND version = ?2 ORDER BY kind",
+	/* -- end derived -- */
 };
 
 const char *sql_text(enum sql_id id)
