@@ -142,4 +142,27 @@
  * scanned page often carries a stamp or a page number as text). */
 #define LIMIT_TEXT_MIN_CHARS 16
 
+/* --- scanner inbox and import (domain/intake.c, docs/internals/intake.md) -------------------- */
+
+/* A file in the inbox is taken once its size and modification time have stayed the same this
+ * long: a network scanner writing over SMB/NFS may pause between pages, and nothing tells us when
+ * it is done. `serve` reads SIDANG_INBOX_SETTLE_MS (tests shorten it). The largest file taken is
+ * the upload limit (serve --max-upload; import --max-upload). */
+#define LIMIT_INTAKE_SETTLE_MS 2000
+/* How often serve looks into the inbox (SIDANG_INBOX_POLL_MS in tests). Polled, not inotify:
+ * changes made over SMB or NFS by another machine raise no inotify events. */
+#define LIMIT_INTAKE_POLL_MS 3000
+/* Files taken in one pass of the inbox; the rest wait for the next pass, so one pass over a big
+ * drop does not hold the poller (and its database connection) for long. */
+#define LIMIT_INTAKE_FILES_PER_PASS 50
+/* Files whose settling the poller watches at once: a scanner drops tens, not thousands. */
+#define LIMIT_INTAKE_TRACKED 10000
+/* Directory levels below the inbox or an imported directory that are walked: scanners make one
+ * folder per device or per day; deeper is a mistake or a loop through bind mounts. */
+#define LIMIT_INTAKE_DEPTH 8
+/* Files one `sidang import` takes: a backlog of a few years is tens of thousands of scans. */
+#define LIMIT_IMPORT_FILES 200000
+/* The reason an officer gives for discarding an inbox item. */
+#define LIMIT_INTAKE_REASON_BYTES 500
+
 #endif

@@ -665,6 +665,16 @@ out:
 	return st;
 }
 
+enum status audit_append_alone(struct audit *a, struct db_conn *c, const struct audit_event *ev)
+{
+	enum status st = db_begin(c);
+	if (st == ST_OK && (st = audit_append(a, c, ev, NULL)) == ST_OK)
+		st = db_commit(c);
+	if (st != ST_OK)
+		db_rollback(c);
+	return st;
+}
+
 enum status audit_checkpoint(struct audit *a, struct db_conn *c)
 {
 	if (!a || !c)

@@ -52,6 +52,9 @@ enum status audit_check_key(const struct audit *a, struct db_conn *c);
  * when one is due. *seq_out (may be NULL) gets the entry's sequence number. */
 enum status audit_append(struct audit *a, struct db_conn *c, const struct audit_event *ev,
 			 int64_t *seq_out);
+/* Appends EV in a write transaction of its own (for an entry that records a read or a refusal,
+ * not a change). */
+enum status audit_append_alone(struct audit *a, struct db_conn *c, const struct audit_event *ev);
 /* Signs a checkpoint at the current end of the chain (own transaction), unless one exists there. */
 enum status audit_checkpoint(struct audit *a, struct db_conn *c);
 

@@ -205,9 +205,24 @@ enum status documents_create(struct db_conn *c, struct audit *a, const struct us
 	enum status st = documents_validate(in, fe);
 	if (st != ST_OK)
 		return st;
-	json_t *detail = NULL;
 	if ((st = db_begin(c)) != ST_OK)
 		return st;
+	if ((st = documents_create_tx(c, a, u, address, meeting_id, in, blob, out, fe)) == ST_OK)
+		st = db_commit(c);
+	if (st != ST_OK)
+		db_rollback(c);
+	return st;
+}
+
+enum status documents_create_tx(struct db_conn *c, struct audit *a, const struct user *u,
+				const char *address, int64_t meeting_id,
+				const struct document_input *in, const struct blob_ref *blob,
+				struct document *out, struct field_error *fe)
+{
+	enum status st = documents_validate(in, fe);
+	if (st != ST_OK)
+		return st;
+	json_t *detail = NULL;
 	struct meeting m;
 	/* Re-checked inside the transaction: the meeting may have changed while the file arrived. */
 	{
@@ -277,13 +292,9 @@ enum status documents_create(struct db_conn *c, struct audit *a, const struct us
 	struct audit_event ev = {u->id, u->username, address, "document.create", "document", ids, detail};
 	if ((st = audit_append(a, c, &ev, NULL)) != ST_OK)
 		goto out;
-	if ((st = load(c, id, out)) != ST_OK)
-		goto out;
-	st = db_commit(c);
+	st = load(c, id, out);
 out:
 	json_decref(detail);
-	if (st != ST_OK)
-		db_rollback(c);
 	return st;
 }
 

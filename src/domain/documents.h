@@ -80,6 +80,13 @@ enum status documents_validate(const struct document_input *in, struct field_err
 enum status documents_create(struct db_conn *c, struct audit *a, const struct user *u,
 			     const char *address, int64_t meeting_id, const struct document_input *in,
 			     const struct blob_ref *blob, struct document *out, struct field_error *fe);
+/* The same inside the caller's open write transaction (db_begin), which it neither commits nor
+ * rolls back: for a caller that changes more in the same transaction (domain/intake.c files an
+ * inbox item as a document). */
+enum status documents_create_tx(struct db_conn *c, struct audit *a, const struct user *u,
+				const char *address, int64_t meeting_id,
+				const struct document_input *in, const struct blob_ref *blob,
+				struct document *out, struct field_error *fe);
 /* Adds BLOB as the next version of document ID. */
 enum status documents_add_version(struct db_conn *c, struct audit *a, const struct user *u,
 				  const char *address, int64_t id, const struct blob_ref *blob,

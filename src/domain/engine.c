@@ -1030,3 +1030,27 @@ out:
 	db_rollback(c);
 	return st;
 }
+
+/* -- intake: who performs a step with a given action (domain/intake.c) -- */
+
+bool engine_performs_action(struct db_conn *c, const struct user *u, unsigned action)
+{
+	int64_t version_id, acting;
+	const struct sop *sop;
+	if (!u || u->disabled || default_sop(c, &version_id) != ST_OK ||
+	    sop_load_version(c, version_id, &sop) != ST_OK)
+		return false;
+	int64_t now = clock_now();
+	for (int i = 0; i < sop->nsteps; i++) {
+		const struct sop_step *step = &sop->steps[i];
+		if (!(step->actions & action))
+			continue;
+		if (engine_holds_role(c, u, step->role, now, &acting))
+			return true;
+		for (int j = 0; j < step->nalso; j++)
+			if (engine_holds_role(c, u, step->also[j], now, &acting))
+				return true;
+	}
+	return false;
+}
+/* -- end intake -- */

@@ -70,4 +70,11 @@ enum status engine_acting_list(struct db_conn *c, const struct user *u, bool all
 /* USERREF {"id", "username", "display_name"} of user ID, or JSON null. */
 json_t *engine_userref(struct db_conn *c, int64_t id);
 
+/* -- intake -- */
+/* True if U performs (holds the role, or an "also" role, directly or as Plh/Plt) a step with
+ * ACTION (enum sop_action bits) of the default SOP's latest version: e.g. the compile step (alih
+ * media), whose performers work the scanner inbox (domain/intake.h). */
+bool engine_performs_action(struct db_conn *c, const struct user *u, unsigned action);
+/* -- end intake -- */
+
 #endif

@@ -300,6 +300,31 @@ const char *const sql_migrations[] = {
 	"  created_at INTEGER NOT NULL,"
 	"  PRIMARY KEY (document_id, version, kind)) WITHOUT ROWID;"
 	"CREATE INDEX derived_files_sha ON derived_files(sha256);",
+	/* 7: the scanner inbox and `sidang import` (domain/intake.c, docs/internals/intake.md). An
+	 * item is a file taken in, waiting to be filed as a document; its bytes are a blob (listed in
+	 * blobs so the sweep keeps it). filename is the sanitised name, which with size and sha256
+	 * recognises a file taken before (a crash between the commit and the source's removal, an
+	 * import run twice). taken_by is NULL for the watch folder, the system user for the CLI. */
+	"CREATE TABLE intake_items ("
+	"  id INTEGER PRIMARY KEY,"
+	"  sha256 TEXT NOT NULL REFERENCES blobs(sha256),"
+	"  size INTEGER NOT NULL,"
+	"  mime TEXT NOT NULL,"
+	"  filename TEXT NOT NULL,"
+	"  source TEXT NOT NULL CHECK (source IN ('watch', 'import')),"
+	"  taken_at INTEGER NOT NULL,"
+	"  taken_by TEXT,"
+	"  state TEXT NOT NULL DEFAULT 'waiting' CHECK (state IN ('waiting', 'filed', 'discarded')),"
+	"  document_id INTEGER REFERENCES documents(id),"
+	"  discard_reason TEXT,"
+	"  decided_by INTEGER REFERENCES users(id),"
+	"  decided_at INTEGER,"
+	"  duplicate_document_id INTEGER REFERENCES documents(id),"
+	"  duplicate_item_id INTEGER REFERENCES intake_items(id),"
+	"  CHECK ((state = 'filed') = (document_id IS NOT NULL)),"
+	"  CHECK ((state = 'discarded') = (discard_reason IS NOT NULL)));"
+	"CREATE INDEX intake_items_sha ON intake_items(sha256);"
+	"CREATE INDEX intake_items_waiting ON intake_items(id) WHERE state = 'waiting';",
 	/* -- end migrations -- */
 };
 
@@ -853,6 +878,43 @@ static const char *const texts[SQL__COUNT] = {
 	[SQL_DERIVED_LIST] = "SELECT kind, size, mime, created_at FROM derived_files"
 			     " WHERE document_id = ?1 AND version = ?2 ORDER BY kind",
 	/* -- end derived -- */
+	/* intake (domain/intake.c) */
+	/* ?1 sha256, ?2 size, ?3 mime, ?4 filename, ?5 source, ?6 taken_at, ?7 taken_by,
+	 * ?8 duplicate_document_id, ?9 duplicate_item_id */
+	[SQL_INTAKE_INSERT] = "INSERT INTO intake_items (sha256, size, mime, filename, source, taken_at,"
+			      " taken_by, duplicate_document_id, duplicate_item_id)"
+			      " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+	/* id of an item taken from the same file before: ?1 sha256, ?2 size, ?3 filename */
+	[SQL_INTAKE_FIND_TAKEN] = "SELECT id FROM intake_items WHERE sha256 = ?1 AND size = ?2"
+				  " AND filename = ?3 ORDER BY id LIMIT 1",
+	/* document_id: the first document holding a version with bytes ?1 */
+	[SQL_INTAKE_DUP_DOCUMENT] = "SELECT document_id FROM document_versions WHERE sha256 = ?1"
+				    " ORDER BY document_id LIMIT 1",
+	/* id: the first waiting item with bytes ?1 */
+	[SQL_INTAKE_DUP_ITEM] = "SELECT id FROM intake_items WHERE sha256 = ?1 AND state = 'waiting'"
+				" ORDER BY id LIMIT 1",
+	/* id, sha256, size, mime, filename, source, taken_at, taken_by, state, document_id,
+	 * discard_reason, decided_by (username), decided_at, duplicate_document_id,
+	 * duplicate_item_id */
+	[SQL_INTAKE_GET] = "SELECT i.id, i.sha256, i.size, i.mime, i.filename, i.source, i.taken_at,"
+			   " i.taken_by, i.state, i.document_id, i.discard_reason, u.username,"
+			   " i.decided_at, i.duplicate_document_id, i.duplicate_item_id"
+			   " FROM intake_items i LEFT JOIN users u ON u.id = i.decided_by WHERE i.id = ?1",
+	/* as SQL_INTAKE_GET; ?1 limit, ?2 offset; oldest first */
+	[SQL_INTAKE_LIST_WAITING] = "SELECT i.id, i.sha256, i.size, i.mime, i.filename, i.source,"
+				    " i.taken_at, i.taken_by, i.state, i.document_id, i.discard_reason,"
+				    " NULL, i.decided_at, i.duplicate_document_id, i.duplicate_item_id"
+				    " FROM intake_items i WHERE i.state = 'waiting'"
+				    " ORDER BY i.id LIMIT ?1 OFFSET ?2",
+	[SQL_INTAKE_COUNT_WAITING] = "SELECT count(*) FROM intake_items WHERE state = 'waiting'",
+	/* ?1 id, ?2 document_id, ?3 user, ?4 now; changes() is 0 unless it was waiting */
+	[SQL_INTAKE_SET_FILED] = "UPDATE intake_items SET state = 'filed', document_id = ?2,"
+				 " decided_by = ?3, decided_at = ?4 WHERE id = ?1 AND state = 'waiting'",
+	/* ?1 id, ?2 reason, ?3 user, ?4 now; changes() is 0 unless it was waiting */
+	[SQL_INTAKE_SET_DISCARDED] = "UPDATE intake_items SET state = 'discarded', discard_reason = ?2,"
+				     " decided_by = ?3, decided_at = ?4"
+				     " WHERE id = ?1 AND state = 'waiting'",
+	/* -- end intake -- */
 };
 
 const char *sql_text(enum sql_id id)
