@@ -3,6 +3,7 @@
 #define SIDANG_CLI_CLI_H
 
 #include <stdbool.h>
+#include <stdint.h>
 
 #include "domain/audit.h"
 #include "store/blob.h"
@@ -38,5 +39,14 @@ int cmd_audit(int argc, char **argv);
 int cmd_sop(int argc, char **argv);
 int cmd_report(int argc, char **argv);
 int cmd_worker(int argc, char **argv);
+/* -- intake: sidang import, serve's inbox poller (cli/cmd_import.c, cli/inbox.c) -- */
+int cmd_import(int argc, char **argv);
+struct inbox_poller;
+/* Creates DATA/inbox if needed and starts a thread polling it (only while this process holds the
+ * inbox's lock; see domain/intake.h), taking files up to MAX_BYTES. */
+enum status inbox_poller_start(struct instance *inst, uint64_t max_bytes, struct inbox_poller **out);
+/* Stops the thread (a take in progress finishes first) and frees P. NULL is fine. */
+void inbox_poller_stop(struct inbox_poller *p);
+/* -- end intake -- */
 
 #endif

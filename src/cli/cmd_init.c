@@ -7,6 +7,7 @@
 #include <sys/stat.h>
 
 #include "cli/cli.h"
+#include "domain/intake.h"
 #include "domain/sop.h"
 #include "domain/users.h"
 #include "util/fsio.h"
@@ -155,6 +156,13 @@ int cmd_init(int argc, char **argv)
 		cli_error("cannot install the built-in SOP definitions: %s", status_name(ist));
 		rc = 1;
 	}
+	/* -- intake: the scanners' watch folder -- */
+	char inbox[4096];
+	if (rc == 0 && (ist = intake_inbox_prepare(dir, inbox)) != ST_OK) {
+		cli_error("cannot create the inbox '%s/inbox': %s", dir, status_name(ist));
+		rc = 1;
+	}
+	/* -- end intake -- */
 	if (rc == 0 && demo)
 		rc = create_demo(&inst);
 	instance_close(&inst);

@@ -263,7 +263,16 @@ int cmd_serve(int argc, char **argv)
 		instance_close(&inst);
 		return 1;
 	}
+	/* -- intake: the scanners' inbox, polled by one serve process of those sharing DATA -- */
+	struct inbox_poller *poller = NULL;
+	if (inbox_poller_start(&inst, s.max_upload, &poller) != ST_OK) {
+		worker_pool_stop(workers);
+		instance_close(&inst);
+		return 1;
+	}
+	/* -- end intake -- */
 	int rc = server_run(&app, &cfg, serve_tick, &inst, SERVE_TICK_SECONDS);
+	inbox_poller_stop(poller);
 	worker_pool_stop(workers);
 	if (rc == 0) {
 		/* Seal the trail at shutdown so its end is covered by a signature. */

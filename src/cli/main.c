@@ -20,6 +20,7 @@ static void usage(FILE *f)
 	      "  sop SUBCOMMAND        validate, list, show, import SOP definitions\n"
 	      "  report compliance     Mutu Baku compliance per step, official and month\n"
 	      "  worker                run jobs from the queue (serve starts workers itself)\n"
+	      "  import DIR            take a directory of scans into the inbox's tray\n"
 	      "\n"
 	      "options:\n"
 	      "  --version             print the version\n"
@@ -62,6 +63,8 @@ int main(int argc, char **argv)
 		return cmd_report(argc - 1, argv + 1);
 	if (strcmp(cmd, "worker") == 0)
 		return cmd_worker(argc - 1, argv + 1);
+	if (strcmp(cmd, "import") == 0)
+		return cmd_import(argc - 1, argv + 1);
 	fprintf(stderr, "sidang: unknown command '%s' (see sidang --help)\n", cmd);
 	return 2;
 }
