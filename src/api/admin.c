@@ -33,22 +33,6 @@ static json_t *admin_user(const struct user *u)
 	return o;
 }
 
-/* The field a message "field 'NAME': ..." (json_body.h, domain/users.c) is about, or NULL. */
-static const char *field_of(struct req *r, const char *msg)
-{
-	static const char prefix[] = "field '";
-	if (strncmp(msg, prefix, sizeof prefix - 1) != 0)
-		return NULL;
-	const char *name = msg + sizeof prefix - 1, *end = strchr(name, '\'');
-	return end ? arena_strndup(&r->arena, name, (size_t)(end - name)) : NULL;
-}
-
-/* Replies 400 for the message ERR of a validator. */
-static void reply_body_error(struct req *r, const char *err)
-{
-	http_reply_error(r, 400, "validation_failed", err, field_of(r, err));
-}
-
 /* Reads "roles" (an array of 1..USER_MAX_ROLES strings) into ROLES (NULL-terminated). Absent:
  * *PRESENT false. Replies and returns false when it is malformed. */
 static bool read_roles(struct req *r, const char *roles[USER_MAX_ROLES + 1], bool *present)
@@ -148,7 +132,7 @@ void api_users_create(struct req *r)
 	    json_get_string(r->json, "clearance", false, 32, &cls, err, sizeof err) != ST_OK ||
 	    json_get_string(r->json, "password", true, LIMIT_PASSWORD_BYTES, &nu.password, err,
 			    sizeof err) != ST_OK) {
-		reply_body_error(r, err);
+		api_reply_body_error(r, err);
 		return;
 	}
 	if (!read_roles(r, roles, &has_roles) || (cls && !read_clearance(r, cls, &nu.clearance)))
@@ -163,7 +147,7 @@ void api_users_create(struct req *r)
 	if (st == ST_CONFLICT)
 		http_reply_error(r, 409, "conflict", err[0] ? err : "the username is taken", "username");
 	else if (st == ST_INVALID)
-		reply_body_error(r, err);
+		api_reply_body_error(r, err);
 	else if (st != ST_OK)
 		http_reply_status(r, st, NULL);
 }
@@ -188,7 +172,7 @@ void api_users_patch(struct req *r)
 	    json_get_string(r->json, "unit", false, LIMIT_SHORT_TEXT_BYTES, &up.unit, err,
 			    sizeof err) != ST_OK ||
 	    json_get_string(r->json, "clearance", false, 32, &cls, err, sizeof err) != ST_OK) {
-		reply_body_error(r, err);
+		api_reply_body_error(r, err);
 		return;
 	}
 	json_t *dis = json_object_get(r->json, "disabled");
@@ -228,7 +212,7 @@ void api_users_password(struct req *r)
 	if (json_check_keys(r->json, keys, err, sizeof err) != ST_OK ||
 	    json_get_string(r->json, "password", true, LIMIT_PASSWORD_BYTES, &password, err,
 			    sizeof err) != ST_OK) {
-		reply_body_error(r, err);
+		api_reply_body_error(r, err);
 		return;
 	}
 	struct user u;
@@ -299,7 +283,7 @@ void api_sops_import(struct req *r)
 	if (json_check_keys(r->json, keys, err, sizeof err) != ST_OK ||
 	    json_get_string(r->json, "filename", true, LIMIT_FILENAME_BYTES, &filename, err,
 			    sizeof err) != ST_OK) {
-		reply_body_error(r, err);
+		api_reply_body_error(r, err);
 		return;
 	}
 	if (!sop_filename_ok(filename)) {
@@ -403,7 +387,7 @@ void api_settings_default_sop(struct req *r)
 		return;
 	if (json_check_keys(r->json, keys, err, sizeof err) != ST_OK ||
 	    json_get_string(r->json, "code", true, SOP_CODE_MAX, &code, err, sizeof err) != ST_OK) {
-		reply_body_error(r, err);
+		api_reply_body_error(r, err);
 		return;
 	}
 	struct db_conn *c = db_acquire(r->app->db);

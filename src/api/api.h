@@ -16,6 +16,19 @@ bool api_param_id(struct req *r, int i, int64_t *out);
 void api_reply_result(struct req *r, enum status st, json_t *body, int ok_status);
 /* Replies a validation error from FE (400 with "field"). */
 void api_reply_field_error(struct req *r, const struct field_error *fe);
+/* Replies 400 for the message ERR of a validator ("field 'NAME': ...": "field" is NAME). */
+void api_reply_body_error(struct req *r, const char *err);
+/* Query parameter NAME as a number in [MIN, MAX] (DEF when absent) into *OUT; false after
+ * replying 400. */
+bool api_query_int(struct req *r, const char *name, int64_t min, int64_t max, int64_t def,
+		   int64_t *out);
+/* Replies 400 "parameter 'NAME': expected a number from MIN to MAX"; returns false. */
+bool api_reply_range_error(struct req *r, const char *name, int64_t min, int64_t max);
+/* Sends SIZE bytes of FD (ownership taken) as stored content: its MIME type, a safe
+ * Content-Disposition for FILENAME (inline for PDFs and images when WANT_INLINE), SHA256 as the
+ * ETag, no caching, and a sandboxing Content-Security-Policy. */
+void api_reply_content(struct req *r, int fd, uint64_t size, const char *mime,
+		       const char *filename, const char *sha256, bool want_inline);
 
 /* handlers */
 void api_health(struct req *r);
@@ -63,6 +76,12 @@ void api_audit_verify(struct req *r);
 void api_reports_compliance(struct req *r);
 void api_notifications_list(struct req *r);
 void api_notifications_read(struct req *r);
+/* -- handlers: intake -- */
+void api_intake_list(struct req *r);
+void api_intake_content(struct req *r);
+void api_intake_file(struct req *r);
+void api_intake_discard(struct req *r);
+/* -- end intake -- */
 
 extern const struct upload_hooks api_document_upload_hooks;
 extern const struct upload_hooks api_version_upload_hooks;

@@ -36,13 +36,8 @@ static bool query_number(struct req *r, const char *name, int64_t min, int64_t m
 		for (size_t i = 0; i < n; i++)
 			x = x * 10 + (v[i] - '0');
 	}
-	if (x < min || x > max) {
-		char msg[128];
-		snprintf(msg, sizeof msg, "parameter '%s': expected a number from %lld to %lld", name,
-			 (long long)min, (long long)max);
-		http_reply_error(r, 400, "validation_failed", msg, name);
-		return false;
-	}
+	if (x < min || x > max)
+		return api_reply_range_error(r, name, min, max);
 	*out = x;
 	return true;
 }

@@ -29,9 +29,7 @@ static bool read_input(struct req *r, struct meeting_input *in, bool create)
 		{"classification", &cls, 32, create},
 	};
 	if (json_check_keys(r->json, meeting_keys, err, sizeof err) != ST_OK) {
-		const char *q1 = strchr(err, '\''), *q2 = q1 ? strchr(q1 + 1, '\'') : NULL;
-		char *field = q1 && q2 ? arena_strndup(&r->arena, q1 + 1, (size_t)(q2 - q1 - 1)) : NULL;
-		http_reply_error(r, 400, "validation_failed", err, field);
+		api_reply_body_error(r, err);
 		return false;
 	}
 	for (size_t i = 0; i < sizeof fields / sizeof fields[0]; i++) {
@@ -65,32 +63,11 @@ static enum status add_meeting(void *ctx, const struct meeting *m)
 	return ST_OK;
 }
 
-static bool query_int(struct req *r, const char *name, int64_t min, int64_t max, int64_t def,
-		      int64_t *out)
-{
-	const char *v = http_query(r, name);
-	*out = def;
-	if (!v)
-		return true;
-	size_t n = strlen(v);
-	char *end = NULL;
-	long long x = n > 0 && n <= 12 && strspn(v, "0123456789") == n ? strtoll(v, &end, 10) : -1;
-	if (x < min || x > max) {
-		char msg[128];
-		snprintf(msg, sizeof msg, "parameter '%s': expected a number from %lld to %lld", name,
-			 (long long)min, (long long)max);
-		http_reply_error(r, 400, "validation_failed", msg, name);
-		return false;
-	}
-	*out = x;
-	return true;
-}
-
 void api_meetings_list(struct req *r)
 {
 	int64_t limit, offset, total = 0;
-	if (!query_int(r, "limit", 1, LIMIT_LIST_PAGE, 50, &limit) ||
-	    !query_int(r, "offset", 0, 1000000000, 0, &offset))
+	if (!api_query_int(r, "limit", 1, LIMIT_LIST_PAGE, 50, &limit) ||
+	    !api_query_int(r, "offset", 0, 1000000000, 0, &offset))
 		return;
 	struct list_ctx lc = {json_array()};
 	struct db_conn *c = db_acquire(r->app->db);

@@ -48,6 +48,13 @@ static const struct endpoint ep_audit_verify = {api_audit_verify, 0, NULL};
 static const struct endpoint ep_reports_compliance = {api_reports_compliance, 0, NULL};
 static const struct endpoint ep_notifications_list = {api_notifications_list, 0, NULL};
 static const struct endpoint ep_notifications_read = {api_notifications_read, 0, NULL};
+/* -- endpoints: intake -- */
+static const struct endpoint
+	ep_intake_list = {api_intake_list, 0, NULL},
+	ep_intake_content = {api_intake_content, 0, NULL},
+	ep_intake_file = {api_intake_file, EP_JSON, NULL},
+	ep_intake_discard = {api_intake_discard, EP_JSON, NULL};
+/* -- end intake -- */
 
 const struct route api_routes[] = {
 	{HTTP_GET, "/api/health", (void *)&ep_health},
@@ -94,6 +101,12 @@ const struct route api_routes[] = {
 	{HTTP_GET, "/api/reports/compliance", (void *)&ep_reports_compliance},
 	{HTTP_GET, "/api/notifications", (void *)&ep_notifications_list},
 	{HTTP_POST, "/api/notifications/{id}/read", (void *)&ep_notifications_read},
+	/* -- routes: intake -- */
+	{HTTP_GET, "/api/intake", (void *)&ep_intake_list},
+	{HTTP_GET, "/api/intake/{id}/file", (void *)&ep_intake_content},
+	{HTTP_POST, "/api/intake/{id}/file", (void *)&ep_intake_file},
+	{HTTP_POST, "/api/intake/{id}/discard", (void *)&ep_intake_discard},
+	/* -- end intake -- */
 };
 
 const size_t api_routes_count = sizeof api_routes / sizeof api_routes[0];

@@ -21,13 +21,8 @@ static bool param_int(struct req *r, const char *name, int64_t min, int64_t max,
 		return true;
 	size_t n = strlen(v);
 	long long x = n <= 12 && strspn(v, "0123456789") == n ? strtoll(v, NULL, 10) : -1;
-	if (x < min || x > max) {
-		char msg[128];
-		snprintf(msg, sizeof msg, "parameter '%s': expected a number from %lld to %lld", name,
-			 (long long)min, (long long)max);
-		http_reply_error(r, 400, "validation_failed", msg, name);
-		return false;
-	}
+	if (x < min || x > max)
+		return api_reply_range_error(r, name, min, max);
 	*out = x;
 	return true;
 }
