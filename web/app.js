@@ -11,6 +11,7 @@
 //   #/audit[?filters]          the audit trail and its verification (auditor)
 //   #/admin[/{section}[/{id}]] accounts, roles, acting officials, SOP definitions (admin)
 //   #/sop[/{version_id}]       the SOP chart (national format, SVG, printable A4 landscape)
+//   #/tray[/{id}][?page=N]     Berkas Masuk: files from the scanner inbox and imports, to file
 //   #/meetings/{id}/sop        the same chart with the meeting's case drawn on it
 // Rules for everything under web/: no HTML strings (dom.js builds nodes, text goes in as text),
 // nothing inline (the server's CSP forbids it), every string from i18n.js. See docs/ui.md.
@@ -34,6 +35,7 @@ import {isAdmin} from './views/admin_common.js';
 import {renderViewer} from './views/viewer.js';
 import {renderSopPage} from './views/soppage.js';
 import {renderSearch} from './views/search.js';
+import {renderTray, canSeeTray} from './views/tray.js';
 import {activeUploads, whenIdle, guardWindowDrops} from './views/upload.js';
 
 const header = document.getElementById('app-header');
@@ -80,6 +82,7 @@ function parseRoute(hash) {
 		return {name: 'admin', section: parts[1] || null, id: parts[2] || null, query: q};
 	}
 	if (parts[0] === 'sop' && parts.length <= 2) return {name: 'sop', id: parts[1] || null, query: q};
+	if (parts[0] === 'tray' && parts.length <= 2) return {name: 'tray', id: parts[1] || null, query: q};
 	return {name: 'notfound', query: q};
 }
 
@@ -176,6 +179,7 @@ async function route() {
 		else if (r.name === 'compliance') res = await renderDashboard(view, r, ctx);
 		else if (r.name === 'document') res = await renderViewer(view, r, ctx);
 		else if (r.name === 'search') res = await renderSearch(view, r, ctx);
+		else if (r.name === 'tray') res = await renderTray(view, r, ctx);
 		else if (r.name === 'audit') res = await renderAudit(view, r, ctx);
 		else if (r.name === 'admin') res = await renderAdmin(view, r, ctx);
 		else if (r.name === 'sop' || r.name === 'meetingSop') res = await renderSopPage(view, r, ctx);
@@ -202,6 +206,7 @@ const NAV_OF = {
 	notifications: ['#/notifications', 'page'], compliance: ['#/compliance', 'page'],
 	document: ['#/meetings', 'true'], audit: ['#/audit', 'page'], admin: ['#/admin', 'true'],
 	sop: ['#/sop', 'page'], search: ['#/search', 'page'], meetingSop: ['#/meetings', 'true'],
+	tray: ['#/tray', 'page'],
 };
 
 function markCurrentNav(r) {
@@ -320,6 +325,7 @@ function renderHeader() {
 			h('ul', null,
 				navEls.inboxItem,
 				h('li', null, h('a', {href: '#/meetings', dataset: {nav: '1'}}, t('nav.meetings'))),
+				canSeeTray() ? h('li', null, h('a', {href: '#/tray', dataset: {nav: '1'}}, t('nav.tray'))) : null,
 				h('li', null, h('a', {href: '#/sop', dataset: {nav: '1'}}, t('nav.sop'))),
 				h('li', null, h('a', {href: '#/search', dataset: {nav: '1'}}, t('nav.search'))),
 				canSeeCompliance() ? h('li', null, h('a', {href: '#/compliance', dataset: {nav: '1'}}, t('nav.compliance'))) : null,
