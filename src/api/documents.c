@@ -409,26 +409,5 @@ void api_documents_content(struct req *r)
 		http_reply_status(r, st, NULL);
 		return;
 	}
-	bool inl = want_inline && filetype_inline_ok(v.mime);
-	struct buf cd;
-	buf_init(&cd, 2048);
-	if (filename_content_disposition(&cd, v.filename, inl) != ST_OK) {
-		buf_release(&cd);
-		close(fd);
-		http_reply_status(r, ST_IO, NULL);
-		return;
-	}
-	http_reply_fd(r, fd, size, v.mime);
-	http_reply_header(r, "Content-Disposition", cd.ptr);
-	buf_release(&cd);
-	char etag[70];
-	snprintf(etag, sizeof etag, "\"%s\"", v.sha256);
-	http_reply_header(r, "ETag", etag);
-	http_reply_header(r, "Cache-Control", "private, no-store");
-	/* Content is never run as a page of ours: always sandboxed (a unique origin, no scripts),
-	 * and only inline PDFs and images may be framed by the UI. */
-	http_reply_header(r, "Content-Security-Policy",
-			  inl ? "sandbox; default-src 'none'; img-src 'self'; style-src 'unsafe-inline'; "
-				"frame-ancestors 'self'"
-			      : "sandbox; default-src 'none'; frame-ancestors 'none'");
+	api_reply_content(r, fd, size, v.mime, v.filename, v.sha256, want_inline);
 }
