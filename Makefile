@@ -9,7 +9,7 @@ ADDR       ?= 127.0.0.1
 PORT       ?= 8080
 JOBS       ?= $(shell nproc 2>/dev/null || echo 2)
 
-.PHONY: run build deps deps-test test unit fuzz clean demo bench
+.PHONY: bench-ocr run build deps deps-test test unit fuzz clean demo bench
 
 # Installs what is missing, builds, creates a demo instance under ./var once, and serves it.
 run: deps build demo
@@ -53,6 +53,13 @@ bench: deps
 	cmake -S . -B $(BENCH_BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSIDANG_TESTS=OFF
 	cmake --build $(BENCH_BUILD) -j $(JOBS) --target bench_search
 	./$(BENCH_BUILD)/bench_search
+
+# OCR throughput: Sidang's workers vs the tesseract CLI vs ocrmypdf (when installed), same pages,
+# every core (docs/benchmarks.md).
+bench-ocr: deps-test
+	cmake -S . -B $(BENCH_BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSIDANG_TESTS=OFF
+	cmake --build $(BENCH_BUILD) -j $(JOBS) --target sidang
+	python3 bench/ocr_bench.py --sidang $(BENCH_BUILD)/sidang
 
 clean:
 	rm -rf $(BUILD) $(TEST_BUILD) $(FUZZ_BUILD) $(BENCH_BUILD)

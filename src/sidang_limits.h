@@ -142,6 +142,59 @@
  * scanned page often carries a stamp or a page number as text). */
 #define LIMIT_TEXT_MIN_CHARS 16
 
+/* OCR (jobs/kind_ocr.c). Scanned PDF pages are rendered at this resolution; images are read at
+ * their own when they state one within LIMIT_OCR_DPI_MIN..MAX, else taken as this. */
+#define LIMIT_OCR_DPI 300
+#define LIMIT_OCR_DPI_MIN 100
+#define LIMIT_OCR_DPI_MAX 1200
+/* Pixels of one page given to tesseract: A3 at 600 dpi is 70 million; more is not a scan. */
+#define LIMIT_OCR_PAGE_PIXELS (120ULL * 1000 * 1000)
+/* Scanned pages OCR'd per document: about 25 minutes of one core at 1.3 s a page. A longer
+ * bundle is refused with this reason (split it); its other pages keep their text. */
+#define LIMIT_OCR_PAGES 1000
+/* The OCR child's CPU time and wall clock (a whole document in one child: the language models
+ * are loaded once). */
+#define LIMIT_OCR_CPU_SECONDS 3600
+#define LIMIT_OCR_WALL_SECONDS 5400
+/* Memory of the OCR child: the input, MuPDF (LIMIT_PDF_MEMORY_BYTES) and tesseract's models
+ * and page images. */
+#define LIMIT_OCR_MEMORY_BYTES (2048ULL * 1024 * 1024)
+/* A derived file (searchable PDF, preview) streamed from a child into the blob store. */
+#define LIMIT_DERIVED_BYTES (4ULL * 1024 * 1024 * 1024)
+
+/* Thumbnails (jobs/kind_thumb.c): the first page drawn this many pixels wide for lists (at 240 px
+ * no text is legible, so showing one is not a read of the document), at most this tall (a
+ * receipt-shaped page is drawn narrower instead). */
+#define LIMIT_THUMB_WIDTH 240
+#define LIMIT_THUMB_MAX_HEIGHT 400
+/* Pixels of an image a thumbnail is drawn from (decoded whole by MuPDF): as for OCR, A3 at 600
+ * dpi is 70 million; more is not a scan or a photo. */
+#define LIMIT_THUMB_SOURCE_PIXELS (120ULL * 1000 * 1000)
+/* A thumbnail PNG: 240×400 RGB is 288 KiB unpacked; PNG is never that much larger. */
+#define LIMIT_THUMB_BYTES (1024 * 1024)
+
+/* Office files (jobs/kind_office.c). Entries of a DOCX/XLSX/PPTX/ODF ZIP: a real document has
+ * tens to a few thousand (one per image); more is a crafted file. */
+#define LIMIT_OFFICE_ENTRIES 20000
+/* Bytes one XML part of an office file may inflate to: a 1000-page report's document.xml is
+ * about 30 MiB; more is a zip bomb. */
+#define LIMIT_OFFICE_ENTRY_BYTES (128ULL * 1024 * 1024)
+/* Bytes all the parts read from one office file may inflate to together (a workbook with many
+ * large sheets). */
+#define LIMIT_OFFICE_INFLATED_BYTES (512ULL * 1024 * 1024)
+/* Sheets or slides read (one page each): past this the rest are counted, not read. */
+#define LIMIT_OFFICE_PARTS 2000
+/* The LibreOffice conversion to a PDF preview (office_preview, not in our seccomp sandbox: see
+ * docs/internals/jobs.md): its wall clock (SIDANG_OFFICE_TIMEOUT_MS in tests), the CPU seconds
+ * and address space of each of its processes (LibreOffice maps 1-2 GiB on a large workbook) and
+ * the largest file it may write. */
+#define LIMIT_OFFICE_WALL_SECONDS 300
+#define LIMIT_OFFICE_CPU_SECONDS 240
+#define LIMIT_OFFICE_MEMORY_BYTES (4096ULL * 1024 * 1024)
+#define LIMIT_OFFICE_FILE_BYTES (1024ULL * 1024 * 1024)
+/* Open files of a LibreOffice process: it opens its own libraries, fonts and profile. */
+#define LIMIT_OFFICE_OPEN_FILES 1024
+
 /* --- scanner inbox and import (domain/intake.c, docs/internals/intake.md) -------------------- */
 
 /* A file in the inbox is taken once its size and modification time have stayed the same this

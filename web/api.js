@@ -159,11 +159,21 @@ function query(params) {
 		.join('&');
 }
 
-export function documentContentUrl(id, {version = null, inline = false} = {}) {
+// PATH with ?version=N&inline=1 as asked.
+function fileUrl(path, {version = null, inline = false} = {}) {
 	const q = [];
 	if (version !== null && version !== undefined) q.push(`version=${encodeURIComponent(version)}`);
 	if (inline) q.push('inline=1');
-	return `/api/documents/${encodeURIComponent(id)}/content${q.length ? `?${q.join('&')}` : ''}`;
+	return `${path}${q.length ? `?${q.join('&')}` : ''}`;
+}
+
+export function documentContentUrl(id, opts = {}) {
+	return fileUrl(`/api/documents/${encodeURIComponent(id)}/content`, opts);
+}
+
+// A file derived from a document version (KIND: searchable_pdf, thumbnail, preview_pdf).
+export function documentDerivedUrl(id, kind, opts = {}) {
+	return fileUrl(`/api/documents/${encodeURIComponent(id)}/derived/${encodeURIComponent(kind)}`, opts);
 }
 
 export const uploadPaths = {

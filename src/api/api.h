@@ -43,6 +43,8 @@ void api_meetings_patch(struct req *r);
 void api_documents_list(struct req *r);
 void api_documents_get(struct req *r);
 void api_documents_content(struct req *r);
+/* GET /api/documents/{id}/derived/{kind}: searchable_pdf, thumbnail or preview_pdf. */
+void api_documents_derived(struct req *r);
 void api_documents_upload_done(struct req *r);
 void api_documents_version_done(struct req *r);
 

@@ -366,28 +366,21 @@ void api_documents_get(struct req *r)
 	api_reply_result(r, st, body, 200);
 }
 
-void api_documents_content(struct req *r)
+/* Sends the original of document ID (KIND NULL) or the file of kind KIND derived from it, of
+ * VERSION (0: current), after the access check and the audit entry ACTION (NULL: none). */
+static void send_file(struct req *r, int64_t id, int64_t version, const char *kind,
+		      const char *action)
 {
-	int64_t id, version = 0;
-	if (!api_param_id(r, 0, &id))
-		return;
-	const char *vq = http_query(r, "version");
-	if (vq) {
-		size_t n = strlen(vq);
-		if (n == 0 || n > 9 || strspn(vq, "0123456789") != n || (version = strtoll(vq, NULL, 10)) < 1) {
-			http_reply_error(r, 400, "validation_failed",
-					 "parameter 'version': expected a version number", "version");
-			return;
-		}
-	}
 	const char *iq = http_query(r, "inline");
 	bool want_inline = iq && strcmp(iq, "1") == 0;
 	struct document d;
 	struct doc_version v;
 	struct db_conn *c = db_acquire(r->app->db);
 	enum status st = documents_get(c, r->app->audit, &r->session.user, r->address, id, &d);
-	if (st == ST_OK)
+	if (st == ST_OK && !kind)
 		st = documents_version(c, id, version ? version : d.current_version, &v);
+	else if (st == ST_OK)
+		st = documents_derived(c, id, version ? version : d.current_version, kind, &v);
 	int fd = -1;
 	uint64_t size = 0;
 	if (st == ST_OK) {
@@ -399,9 +392,9 @@ void api_documents_content(struct req *r)
 		}
 	}
 	/* The read is on the trail before a byte leaves. */
-	if (st == ST_OK)
+	if (st == ST_OK && action)
 		st = documents_record_read(c, r->app->audit, &r->session.user, r->address, id,
-					   v.version, "document.download");
+					   v.version, action);
 	db_release(r->app->db, c);
 	if (st != ST_OK) {
 		if (fd >= 0)
@@ -410,4 +403,48 @@ void api_documents_content(struct req *r)
 		return;
 	}
 	api_reply_content(r, fd, size, v.mime, v.filename, v.sha256, want_inline);
+}
+
+/* ?version=N (absent: 0, the current one) into *VERSION; false after replying 400. */
+static bool version_param(struct req *r, int64_t *version)
+{
+	*version = 0;
+	const char *vq = http_query(r, "version");
+	if (!vq)
+		return true;
+	size_t n = strlen(vq);
+	if (n == 0 || n > 9 || strspn(vq, "0123456789") != n || (*version = strtoll(vq, NULL, 10)) < 1) {
+		http_reply_error(r, 400, "validation_failed",
+				 "parameter 'version': expected a version number", "version");
+		return false;
+	}
+	return true;
+}
+
+void api_documents_content(struct req *r)
+{
+	int64_t id, version;
+	if (api_param_id(r, 0, &id) && version_param(r, &version))
+		send_file(r, id, version, NULL, "document.download");
+}
+
+void api_documents_derived(struct req *r)
+{
+	int64_t id, version;
+	if (!api_param_id(r, 0, &id) || !version_param(r, &version))
+		return;
+	struct slice k = r->match.nparams > 1 ? r->match.params[1] : slice_of(NULL, 0);
+	static const char *const kinds[] = {"searchable_pdf", "thumbnail", "preview_pdf"};
+	const char *kind = NULL;
+	for (size_t i = 0; i < sizeof kinds / sizeof kinds[0]; i++)
+		if (k.len == strlen(kinds[i]) && memcmp(k.ptr, kinds[i], k.len) == 0)
+			kind = kinds[i];
+	if (!kind) {
+		http_reply_error(r, 404, "not_found", "no such derived file", NULL);
+		return;
+	}
+	/* A searchable PDF or a preview is the document's content, read like the original; a
+	 * thumbnail (240 pixels wide, no legible text) is shown in lists and not put on the trail
+	 * each time (docs/internals/jobs.md). */
+	send_file(r, id, version, kind, strcmp(kind, "thumbnail") == 0 ? NULL : "document.download");
 }

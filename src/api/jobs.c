@@ -22,6 +22,11 @@ static enum status add_job(void *ctx, const struct job *j)
 			      j->error[0] ? json_string(j->error) : json_null(), "created_at",
 			      time_or_null(j->created_at), "started_at", time_or_null(j->started_at),
 			      "finished_at", time_or_null(j->finished_at));
+	/* What a finished job made of the document ({"pages": 2}, {"preview": false, "reason":
+	 * ...}): the UI says why an office file has no preview. */
+	json_t *res = j->result[0] ? json_loads(j->result, 0, NULL) : NULL;
+	if (o)
+		json_object_set_new(o, "result", res ? res : json_null());
 	if (!o || json_array_append_new(ctx, o) != 0)
 		return ST_NOMEM;
 	return ST_OK;

@@ -16,6 +16,7 @@ static const struct endpoint
 	ep_documents_upload = {api_documents_upload_done, EP_MULTIPART, &api_document_upload_hooks},
 	ep_documents_get = {api_documents_get, 0, NULL},
 	ep_documents_content = {api_documents_content, 0, NULL},
+	ep_documents_derived = {api_documents_derived, 0, NULL},
 	ep_documents_version = {api_documents_version_done, EP_MULTIPART, &api_version_upload_hooks};
 /* -- endpoints: engine -- */
 static const struct endpoint
@@ -70,6 +71,7 @@ const struct route api_routes[] = {
 	{HTTP_POST, "/api/meetings/{id}/documents", (void *)&ep_documents_upload},
 	{HTTP_GET, "/api/documents/{id}", (void *)&ep_documents_get},
 	{HTTP_GET, "/api/documents/{id}/content", (void *)&ep_documents_content},
+	{HTTP_GET, "/api/documents/{id}/derived/{kind}", (void *)&ep_documents_derived},
 	{HTTP_POST, "/api/documents/{id}/versions", (void *)&ep_documents_version},
 	/* -- routes: engine -- */
 	{HTTP_GET, "/api/tasks", (void *)&ep_tasks_inbox},

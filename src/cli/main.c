@@ -1,6 +1,9 @@
 /* sidang: one binary, subcommands. See docs/cli.md. */
+#include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <sodium.h>
 
@@ -30,6 +33,23 @@ static void usage(FILE *f)
 	      f);
 }
 
+/* tesseract runs OpenMP, which reads OMP_THREAD_LIMIT once, when the library loads: one
+ * single-threaded engine per core is the fast way (several threads per page made OCR about 8
+ * times slower here), and the OCR sandbox allows no new threads anyway. A worker without it in
+ * its environment sets it and starts itself again; serve sets it for the workers it starts. */
+static void single_threaded_ocr(char **argv, const char *cmd)
+{
+	const char *v = getenv("OMP_THREAD_LIMIT");
+	if (v && strcmp(v, "1") == 0)
+		return;
+	if (setenv("OMP_THREAD_LIMIT", "1", 1) != 0 || strcmp(cmd, "worker") != 0)
+		return;
+	execv("/proc/self/exe", argv);
+	fprintf(stderr, "sidang: warning: cannot restart with OMP_THREAD_LIMIT=1 (%s); OCR jobs "
+			"will fail\n",
+		strerror(errno));
+}
+
 int main(int argc, char **argv)
 {
 	if (sodium_init() < 0) {
@@ -41,6 +61,8 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	const char *cmd = argv[1];
+	if (strcmp(cmd, "worker") == 0 || strcmp(cmd, "serve") == 0)
+		single_threaded_ocr(argv, cmd);
 	if (strcmp(cmd, "--version") == 0 || strcmp(cmd, "version") == 0) {
 		printf("sidang %s\n", SIDANG_VERSION);
 		return 0;

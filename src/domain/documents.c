@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "domain/acl.h"
+#include "domain/filetype.h"
 #include "jobs/queue.h"
 #include "domain/search.h"
 #include "sidang_limits.h"
@@ -184,10 +185,26 @@ static enum status insert_version(struct db_conn *c, int64_t doc, int64_t versio
 	if (st != ST_OK)
 		return st;
 	/* In the version's transaction: the check job exists exactly when the version does, and so
-	 * does a PDF's text extraction. */
+	 * do a PDF's text extraction and an image's OCR. */
 	st = jobs_enqueue(c, JOB_KIND_VERIFY_BLOB, doc, version, NULL, 0, NULL);
 	if (st == ST_OK && strcmp(b->mime, "application/pdf") == 0)
 		st = jobs_enqueue(c, JOB_KIND_EXTRACT_TEXT, doc, version, NULL, 0, NULL);
+	/* An image is a scan: read by OCR into a searchable PDF (a PDF's scanned pages are found
+	 * by extract_text, which queues their OCR). */
+	if (st == ST_OK && (strcmp(b->mime, "image/jpeg") == 0 || strcmp(b->mime, "image/png") == 0 ||
+			    strcmp(b->mime, "image/tiff") == 0))
+		st = jobs_enqueue(c, JOB_KIND_OCR, doc, version, NULL, 0, NULL);
+	/* A thumbnail for lists: of a PDF or an image now, of an office file from its PDF preview
+	 * (office_preview queues it); an office file's text and preview. */
+	if (st == ST_OK && (strcmp(b->mime, "application/pdf") == 0 ||
+			    strcmp(b->mime, "image/jpeg") == 0 || strcmp(b->mime, "image/png") == 0 ||
+			    strcmp(b->mime, "image/tiff") == 0))
+		st = jobs_enqueue(c, JOB_KIND_THUMBNAIL, doc, version, NULL, 0, NULL);
+	if (st == ST_OK && filetype_office(b->mime) != FILETYPE_NOT_OFFICE) {
+		st = jobs_enqueue(c, JOB_KIND_EXTRACT_OFFICE, doc, version, NULL, 0, NULL);
+		if (st == ST_OK)
+			st = jobs_enqueue(c, JOB_KIND_OFFICE_PREVIEW, doc, version, NULL, 0, NULL);
+	}
 	return st;
 }
 
@@ -472,6 +489,67 @@ enum status documents_version(struct db_conn *c, int64_t id, int64_t version, st
 		read_version(s, out);
 	db_done(s);
 	return st;
+}
+
+/* The name a derived file is offered under: the original's stem and the kind's suffix. */
+static void derived_filename(const char *original, const char *kind, char *out, size_t cap)
+{
+	const char *suffix = strcmp(kind, "thumbnail") == 0     ? "-thumbnail.png"
+			     : strcmp(kind, "preview_pdf") == 0 ? "-preview.pdf"
+								: "-ocr.pdf";
+	size_t stem = strlen(original);
+	const char *dot = strrchr(original, '.');
+	if (dot && dot != original)
+		stem = (size_t)(dot - original);
+	if (stem > cap - strlen(suffix) - 1)
+		stem = cap - strlen(suffix) - 1;
+	/* A cut must not split a character. */
+	while (stem > 0 && ((unsigned char)original[stem] & 0xC0) == 0x80)
+		stem--;
+	snprintf(out, cap, "%.*s%s", (int)stem, original, suffix);
+}
+
+enum status documents_derived(struct db_conn *c, int64_t id, int64_t version, const char *kind,
+			      struct doc_version *out)
+{
+	enum status st = documents_version(c, id, version, out);
+	if (st != ST_OK)
+		return st;
+	struct db_stmt *s;
+	if ((st = db_prepare(c, SQL_DERIVED_GET, &s)) != ST_OK)
+		return st;
+	db_bind_int(s, 1, id);
+	db_bind_int(s, 2, version);
+	db_bind_text(s, 3, kind);
+	bool row;
+	st = db_step(s, &row);
+	if (st == ST_OK && !row)
+		st = ST_NOT_FOUND;
+	if (st == ST_OK) {
+		snprintf(out->sha256, sizeof out->sha256, "%s", db_col_text(s, 0));
+		out->size = db_col_int(s, 1);
+		snprintf(out->mime, sizeof out->mime, "%s", db_col_text(s, 2));
+		char original[sizeof out->filename];
+		memcpy(original, out->filename, sizeof original);
+		derived_filename(original, kind, out->filename, sizeof out->filename);
+	}
+	db_done(s);
+	return st;
+}
+
+json_t *documents_derived_kinds(struct db_conn *c, int64_t id, int64_t version)
+{
+	json_t *a = json_array();
+	struct db_stmt *s;
+	if (!a || db_prepare(c, SQL_DERIVED_LIST, &s) != ST_OK)
+		return a;
+	db_bind_int(s, 1, id);
+	db_bind_int(s, 2, version);
+	bool row;
+	while (db_step(s, &row) == ST_OK && row)
+		json_array_append_new(a, json_string(db_col_text(s, 0)));
+	db_done(s);
+	return a;
 }
 
 enum status documents_record_read(struct db_conn *c, struct audit *a, const struct user *u,

@@ -108,6 +108,15 @@ enum status documents_list_all(struct db_conn *c, int64_t meeting_id,
 			       enum status (*fn)(void *ctx, const struct document *d), void *ctx);
 enum status documents_load(struct db_conn *c, int64_t id, struct document *out);
 /* Audits a read of document ID (ACTION "document.view" or "document.download"). */
+/* The file of kind KIND ("searchable_pdf", "thumbnail", "preview_pdf") the workers derived from
+ * version VERSION of document ID (no access check: the caller has read the document). OUT's
+ * filename is the original's with the kind's suffix. ST_NOT_FOUND when there is none. */
+enum status documents_derived(struct db_conn *c, int64_t id, int64_t version, const char *kind,
+			      struct doc_version *out);
+/* The kinds of file derived from version VERSION of document ID, as a JSON array of strings (a
+ * new reference). */
+json_t *documents_derived_kinds(struct db_conn *c, int64_t id, int64_t version);
+
 enum status documents_record_read(struct db_conn *c, struct audit *a, const struct user *u,
 				  const char *address, int64_t id, int64_t version, const char *action);
 

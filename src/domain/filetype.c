@@ -66,3 +66,42 @@ int filetype_inline_ok(const char *mime)
 	return strcmp(mime, "application/pdf") == 0 || strcmp(mime, "image/jpeg") == 0 ||
 	       strcmp(mime, "image/png") == 0;
 }
+
+static const struct {
+	const char *mime;
+	enum filetype_office f;
+	const char *ext;
+} office[] = {
+	{"application/vnd.openxmlformats-officedocument.wordprocessingml.document", FILETYPE_DOCX,
+	 "docx"},
+	{"application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", FILETYPE_XLSX, "xlsx"},
+	{"application/vnd.openxmlformats-officedocument.presentationml.presentation", FILETYPE_PPTX,
+	 "pptx"},
+	{"application/vnd.oasis.opendocument.text", FILETYPE_ODT, "odt"},
+	{"application/vnd.oasis.opendocument.spreadsheet", FILETYPE_ODS, "ods"},
+	{"application/vnd.oasis.opendocument.presentation", FILETYPE_ODP, "odp"},
+	{"application/msword", FILETYPE_DOC, "doc"},
+	{"application/vnd.ms-excel", FILETYPE_XLS, "xls"},
+	{"application/vnd.ms-powerpoint", FILETYPE_PPT, "ppt"},
+};
+
+enum filetype_office filetype_office(const char *mime)
+{
+	for (size_t i = 0; i < sizeof office / sizeof office[0]; i++)
+		if (strcmp(mime, office[i].mime) == 0)
+			return office[i].f;
+	return FILETYPE_NOT_OFFICE;
+}
+
+const char *filetype_office_ext(enum filetype_office f)
+{
+	for (size_t i = 0; i < sizeof office / sizeof office[0]; i++)
+		if (office[i].f == f)
+			return office[i].ext;
+	return "";
+}
+
+int filetype_office_legacy(enum filetype_office f)
+{
+	return f == FILETYPE_DOC || f == FILETYPE_XLS || f == FILETYPE_PPT;
+}

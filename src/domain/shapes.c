@@ -55,8 +55,12 @@ json_t *shape_document(struct db_conn *c, const struct document *d, bool with_ve
 				 (json_int_t)d->scan_pages);
 	struct doc_version cur;
 	json_t *current = json_null();
-	if (documents_version(c, d->id, d->current_version, &cur) == ST_OK)
+	if (documents_version(c, d->id, d->current_version, &cur) == ST_OK) {
 		current = shape_version(&cur);
+		/* What the workers made of it: a searchable PDF, a thumbnail, a preview. */
+		json_object_set_new(current, "derived",
+				    documents_derived_kinds(c, d->id, d->current_version));
+	}
 	json_t *o = json_pack("{s:I, s:I, s:s, s:s, s:s, s:s, s:s, s:o, s:s, s:s, s:o, s:o}", "id",
 			      (json_int_t)d->id, "meeting_id", (json_int_t)d->meeting_id, "stage",
 			      d->stage, "type", d->type, "title", d->title, "classification",

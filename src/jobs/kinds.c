@@ -14,6 +14,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "domain/filetype.h"
 #include "sidang_limits.h"
 #include "util/hex.h"
 
@@ -54,6 +55,12 @@ static int child_hash(const struct sandbox_io *io)
 enum job_outcome job_open_blob(struct job_ctx *x, int *fd_out, uint64_t *size_out,
 			       char *sha_out, struct buf *error)
 {
+	return job_open_blob_mime(x, fd_out, size_out, sha_out, NULL, error);
+}
+
+enum job_outcome job_open_blob_mime(struct job_ctx *x, int *fd_out, uint64_t *size_out,
+				    char *sha_out, char *mime_out, struct buf *error)
+{
 	char sha[SHA256_HEX] = "";
 	uint64_t size = 0;
 	struct db_stmt *s;
@@ -69,6 +76,9 @@ enum job_outcome job_open_blob(struct job_ctx *x, int *fd_out, uint64_t *size_ou
 	if (st == ST_OK && row) {
 		snprintf(sha, sizeof sha, "%s", db_col_text(s, 0) ? db_col_text(s, 0) : "");
 		size = (uint64_t)db_col_int(s, 1);
+		if (mime_out)
+			snprintf(mime_out, FILETYPE_MIME_MAX, "%s",
+				 db_col_text(s, 2) ? db_col_text(s, 2) : "");
 	}
 	db_done(s);
 	if (st != ST_OK) {
@@ -79,6 +89,18 @@ enum job_outcome job_open_blob(struct job_ctx *x, int *fd_out, uint64_t *size_ou
 		buf_adds(error, "the document version does not exist");
 		return JOB_PERMANENT;
 	}
+	enum job_outcome o = job_open_sha(x, sha, fd_out, error);
+	if (o != JOB_DONE)
+		return o;
+	if (size_out)
+		*size_out = size;
+	if (sha_out)
+		memcpy(sha_out, sha, SHA256_HEX);
+	return JOB_DONE;
+}
+
+enum job_outcome job_open_sha(struct job_ctx *x, const char *sha, int *fd_out, struct buf *error)
+{
 	/* Opened as it is, without blob_open_verified: checking the contents is this job's work, and
 	 * it happens in the sandbox. The layout is store/blob.h's: DIR/ab/cdef... */
 	char path[4096];
@@ -94,10 +116,6 @@ enum job_outcome job_open_blob(struct job_ctx *x, int *fd_out, uint64_t *size_ou
 		return e == ENOENT ? JOB_PERMANENT : JOB_RETRY;
 	}
 	*fd_out = fd;
-	if (size_out)
-		*size_out = size;
-	if (sha_out)
-		memcpy(sha_out, sha, SHA256_HEX);
 	return JOB_DONE;
 }
 
@@ -213,6 +231,10 @@ static enum job_outcome run_forbidden(struct job_ctx *x, struct buf *result, str
 static const struct job_kind kinds[] = {
 	{JOB_KIND_VERIFY_BLOB, false, run_verify_blob},
 	{JOB_KIND_EXTRACT_TEXT, false, job_run_extract_text},
+	{JOB_KIND_OCR, false, job_run_ocr},
+	{JOB_KIND_THUMBNAIL, false, job_run_thumbnail},
+	{JOB_KIND_EXTRACT_OFFICE, false, job_run_extract_office},
+	{JOB_KIND_OFFICE_PREVIEW, false, job_run_office_preview},
 	{"sleep", true, run_sleep},
 	{"crash", true, run_crash},
 	{"forbidden", true, run_forbidden},

@@ -44,8 +44,26 @@ struct job_kind {
 enum job_outcome job_open_blob(struct job_ctx *x, int *fd_out, uint64_t *size_out, char *sha_out,
 			       struct buf *error);
 
+/* job_open_blob, and MIME_OUT (may be NULL; FILETYPE_MIME_MAX bytes) gets the version's type. */
+enum job_outcome job_open_blob_mime(struct job_ctx *x, int *fd_out, uint64_t *size_out,
+				    char *sha_out, char *mime_out, struct buf *error);
+
+/* Opens blob SHA (SHA256_HEX bytes) of the worker's store read-only as it is stored; JOB_DONE
+ * with *fd_out, else the outcome with ERROR set (a missing file is permanent). */
+enum job_outcome job_open_sha(struct job_ctx *x, const char *sha, int *fd_out, struct buf *error);
+
 /* extract_text (kind_text.c). */
 enum job_outcome job_run_extract_text(struct job_ctx *x, struct buf *result, struct buf *error);
+/* extract_text's child, for other kinds with a PDF to read (office_preview's preview): page
+ * records (jobs/docread.h) of the PDF on io->in_fd. */
+int job_child_pdf_text(const struct sandbox_io *io);
+/* thumbnail (kind_thumb.c). */
+enum job_outcome job_run_thumbnail(struct job_ctx *x, struct buf *result, struct buf *error);
+/* extract_office and office_preview (kind_office.c). */
+enum job_outcome job_run_extract_office(struct job_ctx *x, struct buf *result, struct buf *error);
+enum job_outcome job_run_office_preview(struct job_ctx *x, struct buf *result, struct buf *error);
+/* ocr (kind_ocr.c). */
+enum job_outcome job_run_ocr(struct job_ctx *x, struct buf *result, struct buf *error);
 
 /* The kind called NAME, or NULL. */
 const struct job_kind *job_kind_find(const char *name);
@@ -54,6 +72,16 @@ const struct job_kind *job_kind_find(const char *name);
  * runs. OUT gets the child's output. */
 enum sandbox_result job_sandbox(struct job_ctx *x, int in_fd, sandbox_fn fn, const void *arg,
 				struct buf *out, int *detail_out);
+
+/* job_sandbox with LIMITS (NULL: the worker's) and HOOKS (may be NULL). */
+enum sandbox_result job_sandbox_hooked(struct job_ctx *x, const struct sandbox_limits *limits,
+				       const struct sandbox_hooks *hooks, int in_fd, sandbox_fn fn,
+				       const void *arg, struct buf *out, int *detail_out);
+
+/* For a kind that waits on something other than the sandbox (office_preview's LibreOffice):
+ * renews the lease and records PROGRESS as the sandbox's tick does. False: stop now (the worker
+ * is stopping or lost the lease). */
+bool job_keepalive(struct job_ctx *x, int progress);
 
 /* The outcome for a sandbox result other than SANDBOX_OK: a readable error in ERROR, including
  * the parser's own message for SANDBOX_FAILED. */

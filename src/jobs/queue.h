@@ -31,6 +31,18 @@
 #define JOB_KIND_VERIFY_BLOB "verify_blob"
 /* Queued for every new PDF version: its text, per page, into the search index (kind_text.c). */
 #define JOB_KIND_EXTRACT_TEXT "extract_text"
+/* Queued by extract_text when pages are scans, and for every new image version (JPEG, PNG,
+ * TIFF): OCR, a searchable PDF beside the original and the pages' text (kind_ocr.c). */
+#define JOB_KIND_OCR "ocr"
+/* Queued for every new PDF, JPEG, PNG and TIFF version, and by office_preview for an office file
+ * once its PDF preview exists: the first page as a small PNG for lists (kind_thumb.c). */
+#define JOB_KIND_THUMBNAIL "thumbnail"
+/* Queued for every new office version (OOXML, ODF; the legacy binary formats end at once): the
+ * text of its XML parts into the search index (kind_office.c). */
+#define JOB_KIND_EXTRACT_OFFICE "extract_office"
+/* Queued for every new office version: a PDF preview made by LibreOffice when it is installed
+ * (kind_office.c). */
+#define JOB_KIND_OFFICE_PREVIEW "office_preview"
 
 struct job {
 	int64_t id;

@@ -35,7 +35,7 @@
 #endif
 
 /* The child's descriptors after set-up. */
-enum { CHILD_IN_FD = 3, CHILD_OUT_FD = 4, CHILD_PROGRESS_FD = 5 };
+enum { CHILD_IN_FD = 3, CHILD_OUT_FD = 4, CHILD_PROGRESS_FD = 5, CHILD_DATA_FD = 6 };
 
 void sandbox_default_limits(struct sandbox_limits *l)
 {
@@ -56,11 +56,11 @@ static _Noreturn void child_exit(int code)
 		pause();
 }
 
-bool sandbox_write(const struct sandbox_io *io, const void *p, size_t n)
+static bool write_all(int fd, const void *p, size_t n)
 {
 	const char *c = p;
 	while (n > 0) {
-		ssize_t w = write(io->out_fd, c, n);
+		ssize_t w = write(fd, c, n);
 		if (w < 0 && errno == EINTR)
 			continue;
 		if (w <= 0)
@@ -69,6 +69,16 @@ bool sandbox_write(const struct sandbox_io *io, const void *p, size_t n)
 		n -= (size_t)w;
 	}
 	return true;
+}
+
+bool sandbox_write(const struct sandbox_io *io, const void *p, size_t n)
+{
+	return write_all(io->out_fd, p, n);
+}
+
+bool sandbox_write_data(const struct sandbox_io *io, const void *p, size_t n)
+{
+	return io->data_fd >= 0 && write_all(io->data_fd, p, n);
 }
 
 void sandbox_progress(const struct sandbox_io *io, int percent)
@@ -127,7 +137,7 @@ static struct scmp_arg_cmp arg0_is(scmp_datum_t v)
 }
 
 /* The system calls a parser may make. Everything else kills the process (SIGSYS). */
-static bool apply_filter(void)
+static bool apply_filter(bool private_stdout)
 {
 	static const int allowed[] = {
 		/* reading the input */
@@ -152,9 +162,13 @@ static bool apply_filter(void)
 	bool ok = true;
 	for (size_t i = 0; i < sizeof allowed / sizeof allowed[0] && ok; i++)
 		ok = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, allowed[i], 0) == 0;
-	/* Writes only to the pipes and to stderr (diagnostics of a library or the sanitizers). */
-	static const int write_fds[] = {STDERR_FILENO, CHILD_OUT_FD, CHILD_PROGRESS_FD};
-	for (size_t i = 0; i < sizeof write_fds / sizeof write_fds[0] && ok; i++)
+	/* Writes only to the pipes, to stderr (diagnostics of a library or the sanitizers) and,
+	 * when a prepare hook pointed it at a memory file of its own, to stdout (tesseract's PDF
+	 * renderer writes there). */
+	static const int write_fds[] = {STDERR_FILENO, CHILD_OUT_FD, CHILD_PROGRESS_FD,
+					CHILD_DATA_FD, STDOUT_FILENO};
+	size_t n_fds = sizeof write_fds / sizeof write_fds[0] - (private_stdout ? 0 : 1);
+	for (size_t i = 0; i < n_fds && ok; i++)
 		ok = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(write), 1,
 				      arg0_is((scmp_datum_t)write_fds[i])) == 0 &&
 		     seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(writev), 1,
@@ -169,8 +183,9 @@ static bool apply_filter(void)
 	return ok;
 }
 
-static _Noreturn void child_main(const struct sandbox_limits *l, int in_fd, int out_w, int prog_w,
-				 pid_t parent, sandbox_fn fn, const void *arg)
+static _Noreturn void child_main(const struct sandbox_limits *l, const struct sandbox_hooks *hooks,
+				 int in_fd, int out_w, int prog_w, int data_w, pid_t parent,
+				 sandbox_fn fn, const void *arg)
 {
 	/* Die with the worker: a worker killed mid-job must not leave its parser running. */
 	if (prctl(PR_SET_PDEATHSIG, SIGKILL) != 0 || getppid() != parent)
@@ -180,14 +195,17 @@ static _Noreturn void child_main(const struct sandbox_limits *l, int in_fd, int 
 	int in_tmp = in_fd >= 0 ? fcntl(in_fd, F_DUPFD, 16) : -1;
 	int out_tmp = fcntl(out_w, F_DUPFD, 16);
 	int prog_tmp = fcntl(prog_w, F_DUPFD, 16);
-	if ((in_fd >= 0 && in_tmp < 0) || out_tmp < 0 || prog_tmp < 0)
+	int data_tmp = data_w >= 0 ? fcntl(data_w, F_DUPFD, 16) : -1;
+	if ((in_fd >= 0 && in_tmp < 0) || out_tmp < 0 || prog_tmp < 0 || (data_w >= 0 && data_tmp < 0))
 		child_exit(125);
 	if ((in_tmp >= 0 && dup2(in_tmp, CHILD_IN_FD) < 0) || dup2(out_tmp, CHILD_OUT_FD) < 0 ||
-	    dup2(prog_tmp, CHILD_PROGRESS_FD) < 0)
+	    dup2(prog_tmp, CHILD_PROGRESS_FD) < 0 || (data_tmp >= 0 && dup2(data_tmp, CHILD_DATA_FD) < 0))
 		child_exit(125);
 	if (in_tmp < 0)
 		close(CHILD_IN_FD);
-	if (close_range(CHILD_PROGRESS_FD + 1, ~0U, 0) != 0)
+	if (data_tmp < 0)
+		close(CHILD_DATA_FD);
+	if (close_range(CHILD_DATA_FD + 1, ~0U, 0) != 0)
 		child_exit(125);
 	/* Default dispositions: a crash must end the process with its signal (a sanitizer's or a
 	 * library's handler would need system calls the filter denies), and nothing blocked. */
@@ -197,9 +215,17 @@ static _Noreturn void child_main(const struct sandbox_limits *l, int in_fd, int 
 	sigset_t none;
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
-	if (!apply_limits(l) || !apply_filter())
+	struct sandbox_io io = {in_fd >= 0 ? CHILD_IN_FD : -1, CHILD_OUT_FD, CHILD_PROGRESS_FD,
+				data_w >= 0 ? CHILD_DATA_FD : -1, arg};
+	if (!apply_limits(l))
 		child_exit(125);
-	struct sandbox_io io = {in_fd >= 0 ? CHILD_IN_FD : -1, CHILD_OUT_FD, CHILD_PROGRESS_FD, arg};
+	if (hooks && hooks->prepare) {
+		int rc = hooks->prepare(&io);
+		if (rc != 0)
+			child_exit(rc);
+	}
+	if (!apply_filter(hooks && hooks->stdout_is_private))
+		child_exit(125);
 	child_exit(fn(&io));
 }
 
@@ -235,6 +261,30 @@ enum sandbox_result sandbox_run(const struct sandbox_limits *limits, int in_fd, 
 				const void *arg, sandbox_tick_fn tick, void *tick_ctx,
 				struct buf *out, int *detail_out)
 {
+	return sandbox_run_hooked(limits, NULL, in_fd, fn, arg, tick, tick_ctx, out, detail_out);
+}
+
+/* Reads what is there from FD into SINK. Returns 1 at EOF, 0 when more may come, -1 when the
+ * sink refused. */
+static int drain_data(int fd, const struct sandbox_hooks *hooks)
+{
+	static char chunk[LIMIT_IO_CHUNK * 4];
+	for (;;) {
+		ssize_t n = read(fd, chunk, sizeof chunk);
+		if (n == 0)
+			return 1;
+		if (n < 0)
+			return errno == EINTR ? 0 : errno == EAGAIN ? 0 : 1;
+		if (!hooks->sink(hooks->sink_ctx, chunk, (size_t)n))
+			return -1;
+	}
+}
+
+enum sandbox_result sandbox_run_hooked(const struct sandbox_limits *limits,
+				       const struct sandbox_hooks *hooks, int in_fd, sandbox_fn fn,
+				       const void *arg, sandbox_tick_fn tick, void *tick_ctx,
+				       struct buf *out, int *detail_out)
+{
 	struct sandbox_limits defaults;
 	if (!limits) {
 		sandbox_default_limits(&defaults);
@@ -242,13 +292,17 @@ enum sandbox_result sandbox_run(const struct sandbox_limits *limits, int in_fd, 
 	}
 	if (detail_out)
 		*detail_out = 0;
-	int out_p[2] = {-1, -1}, prog_p[2] = {-1, -1};
-	if (pipe2(out_p, O_CLOEXEC) != 0 || pipe2(prog_p, O_CLOEXEC) != 0) {
+	bool with_data = hooks && hooks->sink;
+	int out_p[2] = {-1, -1}, prog_p[2] = {-1, -1}, data_p[2] = {-1, -1};
+	if (pipe2(out_p, O_CLOEXEC) != 0 || pipe2(prog_p, O_CLOEXEC) != 0 ||
+	    (with_data && pipe2(data_p, O_CLOEXEC) != 0)) {
 		for (int i = 0; i < 2; i++) {
 			if (out_p[i] >= 0)
 				close(out_p[i]);
 			if (prog_p[i] >= 0)
 				close(prog_p[i]);
+			if (data_p[i] >= 0)
+				close(data_p[i]);
 		}
 		return SANDBOX_ERROR;
 	}
@@ -256,26 +310,42 @@ enum sandbox_result sandbox_run(const struct sandbox_limits *limits, int in_fd, 
 	fflush(NULL); /* nothing buffered twice */
 	pid_t pid = fork();
 	if (pid == 0)
-		child_main(limits, in_fd, out_p[1], prog_p[1], parent, fn, arg);
+		child_main(limits, hooks, in_fd, out_p[1], prog_p[1], data_p[1], parent, fn, arg);
 	close(out_p[1]);
 	close(prog_p[1]);
+	if (with_data)
+		close(data_p[1]);
 	if (pid < 0) {
 		close(out_p[0]);
 		close(prog_p[0]);
+		if (with_data)
+			close(data_p[0]);
 		return SANDBOX_ERROR;
 	}
 	fcntl(out_p[0], F_SETFL, O_NONBLOCK);
 	fcntl(prog_p[0], F_SETFL, O_NONBLOCK);
+	if (with_data)
+		fcntl(data_p[0], F_SETFL, O_NONBLOCK);
 	enum sandbox_result killed = SANDBOX_OK; /* why we killed it, if we did */
 	int progress = 0;
-	bool out_open = true, prog_open = true;
+	bool out_open = true, prog_open = true, data_open = with_data;
 	int64_t start = monotonic_ms(), last_tick = start;
 	int status = 0;
 	for (;;) {
-		if (out_open || prog_open) {
-			struct pollfd pf[2] = {{out_open ? out_p[0] : -1, POLLIN, 0},
-					       {prog_open ? prog_p[0] : -1, POLLIN, 0}};
-			if (poll(pf, 2, 100) > 0) {
+		if (out_open || prog_open || data_open) {
+			struct pollfd pf[3] = {{out_open ? out_p[0] : -1, POLLIN, 0},
+					       {prog_open ? prog_p[0] : -1, POLLIN, 0},
+					       {data_open ? data_p[0] : -1, POLLIN, 0}};
+			if (poll(pf, 3, 100) > 0) {
+				if (data_open && pf[2].revents) {
+					int r = drain_data(data_p[0], hooks);
+					if (r < 0 && killed == SANDBOX_OK) {
+						killed = SANDBOX_BAD_OUTPUT;
+						kill(pid, SIGKILL);
+					}
+					if (r != 0)
+						data_open = false;
+				}
 				if (out_open && pf[0].revents) {
 					int r = drain(out_p[0], out, NULL);
 					if (r < 0 && killed == SANDBOX_OK) {
@@ -312,6 +382,8 @@ enum sandbox_result sandbox_run(const struct sandbox_limits *limits, int in_fd, 
 	}
 	close(out_p[0]);
 	close(prog_p[0]);
+	if (with_data)
+		close(data_p[0]);
 	if (killed != SANDBOX_OK) {
 		if (detail_out && killed == SANDBOX_TIMEOUT)
 			*detail_out = (int)limits->wall_ms;

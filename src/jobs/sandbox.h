@@ -38,7 +38,24 @@ struct sandbox_io {
 	int in_fd;       /* the input, read-only, at offset 0; -1 when none */
 	int out_fd;      /* the result pipe */
 	int progress_fd; /* one byte (0..100) per progress report */
+	int data_fd;     /* the data pipe (hooks->sink), -1 when none */
 	const void *arg; /* the caller's argument (copied into the child by fork) */
+};
+
+/* Optional hooks of sandbox_run_hooked. */
+struct sandbox_hooks {
+	/* Runs in the child after the limits and before the filter, for what a parser must open
+	 * before it can start (tesseract's language files); it must not read the input. Its return
+	 * value, if not 0, ends the child as a parser's would. */
+	int (*prepare)(const struct sandbox_io *io);
+	/* Lets the child write to stdout, which PREPARE points at a memory file of its own
+	 * (tesseract's PDF renderer writes there). Otherwise stdout is as forbidden as any file. */
+	bool stdout_is_private;
+	/* Receives, in the parent, what the child writes to io->data_fd: a stream of any length
+	 * (a derived file) that does not belong in OUT. False kills the child (SANDBOX_BAD_OUTPUT;
+	 * the sink keeps its own reason). NULL: no data pipe. */
+	bool (*sink)(void *ctx, const void *p, size_t n);
+	void *sink_ctx;
 };
 
 /* The parser: runs in the child under the filter; its return value is the exit code (0: the
@@ -68,6 +85,15 @@ enum sandbox_result {
 enum sandbox_result sandbox_run(const struct sandbox_limits *limits, int in_fd, sandbox_fn fn,
 				const void *arg, sandbox_tick_fn tick, void *tick_ctx,
 				struct buf *out, int *detail_out);
+
+/* sandbox_run with HOOKS (NULL: none). */
+enum sandbox_result sandbox_run_hooked(const struct sandbox_limits *limits,
+				       const struct sandbox_hooks *hooks, int in_fd, sandbox_fn fn,
+				       const void *arg, sandbox_tick_fn tick, void *tick_ctx,
+				       struct buf *out, int *detail_out);
+
+/* In the child: writes N bytes of P to the data pipe; false on error. */
+bool sandbox_write_data(const struct sandbox_io *io, const void *p, size_t n);
 
 /* A readable sentence for RESULT with DETAIL, for a job's error ("the parser crashed (signal 11,
  * Segmentation fault)"). Writes at most N bytes into BUF and returns BUF. */

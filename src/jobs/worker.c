@@ -60,10 +60,23 @@ static bool job_tick(void *ctx, int progress)
 	return true;
 }
 
+bool job_keepalive(struct job_ctx *x, int progress)
+{
+	return job_tick(x, progress);
+}
+
 enum sandbox_result job_sandbox(struct job_ctx *x, int in_fd, sandbox_fn fn, const void *arg,
 				struct buf *out, int *detail_out)
 {
 	return sandbox_run(x->cfg->limits, in_fd, fn, arg, job_tick, x, out, detail_out);
+}
+
+enum sandbox_result job_sandbox_hooked(struct job_ctx *x, const struct sandbox_limits *limits,
+				       const struct sandbox_hooks *hooks, int in_fd, sandbox_fn fn,
+				       const void *arg, struct buf *out, int *detail_out)
+{
+	return sandbox_run_hooked(limits ? limits : x->cfg->limits, hooks, in_fd, fn, arg, job_tick,
+				  x, out, detail_out);
 }
 
 enum job_outcome job_sandbox_failure(enum sandbox_result r, int detail, const struct buf *out,

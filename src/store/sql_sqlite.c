@@ -860,8 +860,8 @@ static const char *const texts[SQL__COUNT] = {
 				  " max_attempts, run_after, lease_owner, lease_until, progress, error,"
 				  " created_at, started_at, finished_at, result FROM jobs"
 				  " WHERE document_id = ?1 ORDER BY id LIMIT ?2",
-	/* sha256, size of version ?2 of document ?1 */
-	[SQL_JOB_VERSION_BLOB] = "SELECT sha256, size FROM document_versions"
+	/* sha256, size, mime of version ?2 of document ?1 */
+	[SQL_JOB_VERSION_BLOB] = "SELECT sha256, size, mime FROM document_versions"
 				 " WHERE document_id = ?1 AND version = ?2",
 	/* -- end jobs -- */
 	/* derived files (jobs/derived.c) */

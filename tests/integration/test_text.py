@@ -117,9 +117,9 @@ class TextCase(h.SidangTestCase):
         self.assertEqual(r.status, 200, r.describe())
         return [it["document"]["id"] for it in r.json()["items"]]
 
-    def assert_failed(self, data, reason):
-        d = self.upload_pdf(data)
-        j = self.wait_job(d["id"], "extract_text")
+    def assert_failed(self, data, reason, kind="extract_text", filename="dokumen.pdf"):
+        d = self.upload_pdf(data, filename=filename)
+        j = self.wait_job(d["id"], kind)
         self.assertEqual(j["state"], "failed", j)
         self.assertRegex(j["error"], reason)
         self.assertEqual(j["attempts"], 1, "bad input is not retried: %r" % j)
@@ -172,7 +172,7 @@ class ExtractTextTests(TextCase):
         page = b"BT /F2 12 Tf 72 720 Td (Bom) Tj ET"
         data = make_pdf([page], extra=bomb_font(1024 * 1024 * 1024))
         self.assertLess(len(data), 4 * h.MiB)
-        self.assert_failed(data, r"^the PDF needs more memory than allowed \(512 MiB; a "
+        self.assert_failed(data, r"^the document needs more memory than allowed \(512 MiB; a "
                                  r"decompression bomb\?\)$")
 
     @h.unittest.skipUnless(shutil.which("mutool"), "mutool (mupdf-tools) is not installed")

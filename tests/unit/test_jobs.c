@@ -432,6 +432,125 @@ static void test_sandbox_ok(void **state)
 	buf_release(&out);
 }
 
+/* The prepare hook runs before the filter: it may open a file, which the parser then reads
+ * through the descriptor; the parser itself still cannot open one. */
+static int prepared_fd = -1;
+static int prepare_open(const struct sandbox_io *io)
+{
+	(void)io;
+	prepared_fd = open("/dev/zero", O_RDONLY | O_CLOEXEC);
+	return prepared_fd >= 0 ? 0 : 9;
+}
+
+static int child_use_prepared(const struct sandbox_io *io)
+{
+	char c = 1;
+	if (read(prepared_fd, &c, 1) != 1 || c != 0)
+		return 1;
+	return sandbox_write(io, "read", 4) ? 0 : 1;
+}
+
+static int prepare_fails(const struct sandbox_io *io)
+{
+	sandbox_write(io, "no models", 9);
+	return 7;
+}
+
+/* Writes 1 MiB to the data pipe and a word to the result pipe. */
+static int child_data(const struct sandbox_io *io)
+{
+	static char block[64 * 1024];
+	memset(block, 'd', sizeof block);
+	for (int i = 0; i < 16; i++)
+		if (!sandbox_write_data(io, block, sizeof block))
+			return 1;
+	return sandbox_write(io, "sent", 4) ? 0 : 1;
+}
+
+struct sink_count {
+	size_t bytes, refuse_after;
+};
+
+static bool count_sink(void *ctx, const void *p, size_t n)
+{
+	struct sink_count *sc = ctx;
+	for (size_t i = 0; i < n; i++)
+		if (((const char *)p)[i] != 'd')
+			return false;
+	sc->bytes += n;
+	return sc->refuse_after == 0 || sc->bytes < sc->refuse_after;
+}
+
+static int child_stdout(const struct sandbox_io *io)
+{
+	(void)io;
+	return write(1, "x", 1) == 1 ? 0 : 1;
+}
+
+static int prepare_private_stdout(const struct sandbox_io *io)
+{
+	(void)io;
+	int fd = open("/dev/null", O_WRONLY | O_CLOEXEC);
+	return fd >= 0 && dup2(fd, 1) == 1 ? 0 : 9;
+}
+
+static void test_sandbox_hooks(void **state)
+{
+	(void)state;
+	struct sandbox_limits l;
+	short_limits(&l);
+	struct buf out;
+	buf_init(&out, 1024);
+	int detail = -1;
+	struct sandbox_hooks prep = {prepare_open, false, NULL, NULL};
+	assert_int_equal(sandbox_run_hooked(&l, &prep, -1, child_use_prepared, NULL, NULL, NULL,
+					    &out, &detail),
+			 SANDBOX_OK);
+	assert_string_equal(out.ptr, "read");
+	/* the filter is still there after the hook */
+	buf_reset(&out);
+	assert_int_equal(sandbox_run_hooked(&l, &prep, -1, child_openat, NULL, NULL, NULL, &out,
+					    &detail),
+			 SANDBOX_FORBIDDEN);
+	/* a failing hook ends the child with its code and message */
+	buf_reset(&out);
+	struct sandbox_hooks bad = {prepare_fails, false, NULL, NULL};
+	assert_int_equal(sandbox_run_hooked(&l, &bad, -1, child_ok, NULL, NULL, NULL, &out, &detail),
+			 SANDBOX_FAILED);
+	assert_int_equal(detail, 7);
+	assert_string_equal(out.ptr, "no models");
+	/* the data pipe streams to the sink, apart from the result */
+	buf_reset(&out);
+	struct sink_count sc = {0, 0};
+	struct sandbox_hooks data = {NULL, false, count_sink, &sc};
+	assert_int_equal(sandbox_run_hooked(&l, &data, -1, child_data, NULL, NULL, NULL, &out,
+					    &detail),
+			 SANDBOX_OK);
+	assert_int_equal(sc.bytes, 16 * 64 * 1024);
+	assert_string_equal(out.ptr, "sent");
+	/* a sink that refuses kills the child */
+	buf_reset(&out);
+	struct sink_count refusing = {0, 100 * 1024};
+	struct sandbox_hooks refuse = {NULL, false, count_sink, &refusing};
+	assert_int_equal(sandbox_run_hooked(&l, &refuse, -1, child_data, NULL, NULL, NULL, &out,
+					    &detail),
+			 SANDBOX_BAD_OUTPUT);
+	/* without a data pipe there is nothing to write to */
+	buf_reset(&out);
+	assert_int_equal(sandbox_run(&l, -1, child_data, NULL, NULL, NULL, &out, &detail),
+			 SANDBOX_FAILED);
+	/* stdout only when the hook made it private */
+	struct sandbox_hooks priv = {prepare_private_stdout, true, NULL, NULL};
+	assert_int_equal(sandbox_run_hooked(&l, &priv, -1, child_stdout, NULL, NULL, NULL, &out,
+					    &detail),
+			 SANDBOX_OK);
+	struct sandbox_hooks not_priv = {prepare_private_stdout, false, NULL, NULL};
+	assert_int_equal(sandbox_run_hooked(&l, &not_priv, -1, child_stdout, NULL, NULL, NULL, &out,
+					    &detail),
+			 SANDBOX_FORBIDDEN);
+	buf_release(&out);
+}
+
 static void test_sandbox_crash(void **state)
 {
 	(void)state;
@@ -538,6 +657,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_list_document, setup, teardown),
 		cmocka_unit_test(test_sandbox_ok),
 		cmocka_unit_test(test_sandbox_crash),
+		cmocka_unit_test(test_sandbox_hooks),
 		cmocka_unit_test(test_sandbox_timeout),
 		cmocka_unit_test(test_sandbox_syscall_filter),
 		cmocka_unit_test(test_sandbox_memory_limit),

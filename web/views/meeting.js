@@ -3,7 +3,7 @@
 
 import {h, uid, append} from '../dom.js';
 import {t} from '../i18n.js';
-import {api, documentContentUrl} from '../api.js';
+import {api, documentContentUrl, documentDerivedUrl} from '../api.js';
 import {errorMessage} from '../errors.js';
 import {
 	fmtDate, fmtDateTime, fmtScanDate, fmtSize, fmtNumber, docTypeLabel, sourceLabel, stageLabel, stageTitle, stageInSentence,
@@ -316,8 +316,9 @@ function documentTable(docs, stage, reload, canEdit) {
 		view.setAttribute('aria-label', t('viewer.openNamed', {title: d.title}));
 
 		body.append(h('tr', null,
-			cell(t('document.title'), h('div', null, h('span', {class: 'doc-title'}, d.title),
-				v.filename && v.filename !== d.title ? h('span', {class: 'small muted filename'}, v.filename) : null)),
+			cell(t('document.title'), h('div', {class: 'doc-title-cell'}, docThumb(d),
+				h('div', null, h('span', {class: 'doc-title'}, d.title),
+					v.filename && v.filename !== d.title ? h('span', {class: 'small muted filename'}, v.filename) : null))),
 			cell(t('document.type'), docTypeLabel(d.type)),
 			cell(t('document.classification'), classificationBadge(d.classification)),
 			cell(t('document.source'), h('div', null, h('span', null, sourceLabel(d.source)),
@@ -344,6 +345,15 @@ function documentTable(docs, stage, reload, canEdit) {
 			h('th', {scope: 'col'}, t('document.state')),
 			h('th', {scope: 'col'}, t('document.actions')))),
 		body));
+}
+
+// The first page of document D, small (GET .../derived/thumbnail: 240 px wide, shown at 48), when
+// a worker has drawn it; decorative, as the title beside it says what it is.
+export function docThumb(d) {
+	const v = d.current_version || {};
+	if (!Array.isArray(v.derived) || !v.derived.includes('thumbnail')) return null;
+	return h('img', {class: 'doc-thumb', alt: '', loading: 'lazy', decoding: 'async',
+		src: documentDerivedUrl(d.id, 'thumbnail', {version: v.version, inline: true})});
 }
 
 // The versions of a document, newest first (GET /api/documents/{id}), each downloadable.

@@ -1,13 +1,15 @@
 // The document viewer (#/documents/{id}[?version=N]): the document's facts and versions
 // (GET /api/documents/{id}, audited as a view) and its content in the page: a PDF in an <iframe>
 // (the browser's own PDF viewer), a PNG or JPEG in an <img>, both from
-// /api/documents/{id}/content?inline=1 (audited as a download); any other type (office files,
-// TIFF) is offered for download. The content is served sandboxed (its own CSP), so nothing in it
-// runs as this application.
+// /api/documents/{id}/content?inline=1 (audited as a download); an office file by its PDF preview
+// (/derived/preview_pdf, made by LibreOffice) when there is one; any other type (TIFF, office files
+// without a preview) is offered for download. What the workers made of the current version is
+// offered beside it: the searchable PDF of a scan, the PDF preview. The content is served
+// sandboxed (its own CSP), so nothing in it runs as this application.
 
 import {h, uid} from '../dom.js';
 import {t, has} from '../i18n.js';
-import {api, documentContentUrl} from '../api.js';
+import {api, documentContentUrl, documentDerivedUrl} from '../api.js';
 import {errorMessage} from '../errors.js';
 import {
 	fmtDateTime, fmtScanDate, fmtSize, fmtNumber, docTypeLabel, sourceLabel, stageTitle,
@@ -68,34 +70,51 @@ export async function renderViewer(container, route) {
 		}
 	}
 	const isCurrent = v && current && v.version === current.version;
+	// Derived files are listed for the current version only.
+	const derived = isCurrent && Array.isArray(current.derived) ? current.derived : [];
 
 	const contentId = uid('viewer-content');
 	const content = h('section', {class: 'card viewer-content', 'aria-labelledby': contentId},
 		h('div', {class: 'section-head'},
 			h('h2', {id: contentId}, isCurrent ? t('viewer.content') : t('viewer.contentVersion', {n: fmtNumber(v.version)})),
-			v ? contentActions(doc, v) : null),
+			v ? contentActions(doc, v, derived) : null),
 		missingVersion ? h('div', {class: 'alert alert-warn', role: 'alert'}, t('viewer.noSuchVersion', {n: wanted})) : null,
-		v ? contentView(doc, v) : h('p', {class: 'empty'}, t('viewer.noContent')));
+		v ? contentView(doc, v, derived) : h('p', {class: 'empty'}, t('viewer.noContent')));
 
 	container.append(content, factsCard(doc, v), jobsCard(container, doc), versionsCard(doc, versions, v));
 	return {title: doc.title};
 }
 
 // Shown in the page: a new tab and a download beside the heading. Anything else has its own
-// download button in the content card.
-function contentActions(doc, v) {
+// download button in the content card. Beside them, the derived files: the searchable PDF
+// ("Unduh PDF dapat dicari") and the PDF preview ("Pratinjau PDF", in a new tab).
+function contentActions(doc, v, derived) {
 	const inline = PDF.test(v.mime || '') || IMAGE.test(v.mime || '');
-	if (!inline) return null;
-	const download = h('a', {class: 'button button-small', href: documentContentUrl(doc.id, {version: v.version}), download: '',
-		'aria-label': t('document.downloadFile', {title: doc.title})}, t('document.download'));
-	const newTab = h('a', {class: 'button button-small', target: '_blank', rel: 'noopener noreferrer',
+	const searchable = derived.includes('searchable_pdf') ? h('a', {class: 'button button-small', download: '',
+		href: documentDerivedUrl(doc.id, 'searchable_pdf', {version: v.version}),
+		'aria-label': t('viewer.searchablePdfFor', {title: doc.title})}, t('viewer.searchablePdf')) : null;
+	const preview = derived.includes('preview_pdf') ? h('a', {class: 'button button-small', target: '_blank',
+		rel: 'noopener noreferrer', href: documentDerivedUrl(doc.id, 'preview_pdf', {version: v.version, inline: true}),
+		'aria-label': t('viewer.previewPdfFor', {title: doc.title})}, t('viewer.previewPdf')) : null;
+	if (!inline && !searchable && !preview) return null;
+	const download = inline ? h('a', {class: 'button button-small', href: documentContentUrl(doc.id, {version: v.version}), download: '',
+		'aria-label': t('document.downloadFile', {title: doc.title})}, t('document.download')) : null;
+	const newTab = inline ? h('a', {class: 'button button-small', target: '_blank', rel: 'noopener noreferrer',
 		href: documentContentUrl(doc.id, {version: v.version, inline: true}),
-		'aria-label': t('document.viewFile', {title: doc.title})}, t('viewer.newTab'));
-	return h('div', {class: 'row-actions'}, newTab, download);
+		'aria-label': t('document.viewFile', {title: doc.title})}, t('viewer.newTab')) : null;
+	return h('div', {class: 'row-actions'}, newTab, download, preview, searchable);
 }
 
-function contentView(doc, v) {
+function contentView(doc, v, derived) {
 	const src = documentContentUrl(doc.id, {version: v.version, inline: true});
+	if (!PDF.test(v.mime || '') && derived.includes('preview_pdf')) {
+		return h('div', {class: 'viewer-frame-wrap'},
+			h('iframe', {class: 'viewer-frame', src: documentDerivedUrl(doc.id, 'preview_pdf', {version: v.version, inline: true}),
+				title: t('viewer.previewTitle', {title: doc.title}), loading: 'eager'}),
+			h('p', {class: 'hint'}, t('viewer.previewHint'), ' ',
+				h('a', {href: documentContentUrl(doc.id, {version: v.version}), download: '',
+					'aria-label': t('document.downloadFile', {title: doc.title})}, t('viewer.downloadFile', {filename: v.filename || doc.title}))));
+	}
 	if (PDF.test(v.mime || '')) {
 		return h('div', {class: 'viewer-frame-wrap'},
 			h('iframe', {class: 'viewer-frame', src, title: t('viewer.frameTitle', {title: doc.title}), loading: 'eager'}),
@@ -226,6 +245,16 @@ function jobKindLabel(kind) {
 	return has(`jobKind.${kind}`) ? t(`jobKind.${kind}`) : (kind || '—');
 }
 
+// Why a finished job made nothing, from its result: no LibreOffice for the PDF preview; the
+// legacy office formats' text comes from that preview.
+function jobNote(j) {
+	const r = j.state === 'done' && j.result && typeof j.result === 'object' ? j.result : null;
+	if (!r) return null;
+	if (j.kind === 'office_preview' && r.preview === false) return t('jobs.noLibreOffice');
+	if (j.kind === 'extract_office' && r.text === false) return t('jobs.legacyOfficeText');
+	return null;
+}
+
 function jobStateBadge(state) {
 	const label = has(`jobState.${state}`) ? t(`jobState.${state}`) : (state || '—');
 	return h('span', {class: `badge job-state job-${/^[a-z]+$/.test(state || '') ? state : 'other'}`}, label);
@@ -245,11 +274,13 @@ function jobsTable(doc, items) {
 			const pct = Math.max(0, Math.min(100, Number(j.progress) || 0));
 			const kind = jobKindLabel(j.kind);
 			const showError = j.error && (j.state === 'failed' || j.state === 'queued');
+			const note = jobNote(j);
 			return h('tr', {class: j.state === 'failed' ? 'job-failed-row' : null},
 				cell(t('jobs.kind'), kind),
 				cell(t('jobs.version'), j.version ? fmtNumber(j.version) : '—', 'num'),
 				cell(t('jobs.state'), h('div', {class: 'cell-stack'}, jobStateBadge(j.state),
-					showError ? h('p', {class: 'job-error'}, h('strong', null, `${t('jobs.error')}: `), h('span', null, String(j.error))) : null)),
+					showError ? h('p', {class: 'job-error'}, h('strong', null, `${t('jobs.error')}: `), h('span', null, String(j.error))) : null,
+					note ? h('p', {class: 'job-note muted'}, h('strong', null, `${t('jobs.note')}: `), h('span', null, note)) : null)),
 				cell(t('jobs.progress'), h('span', {class: 'job-progress'},
 					h('progress', {max: '100', value: String(pct), 'aria-label': `${t('jobs.progress')}: ${kind}`}),
 					h('span', {class: 'small muted'}, `${fmtNumber(pct)}%`))),
