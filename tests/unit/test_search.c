@@ -85,6 +85,129 @@ static void test_tokenizer_refuses_arguments(void **state)
 	sqlite3_close(h);
 }
 
+/* --- sidang_rank, on a bare in-memory database -------------------------------------------- */
+
+/* The double an order key of sidang_rank stands for (the inverse of its encoding). */
+static double key_value(int64_t k)
+{
+	if (k < 0)
+		k ^= INT64_MAX;
+	double d;
+	memcpy(&d, &k, sizeof d);
+	return d;
+}
+
+static sqlite3 *rank_db(int rows)
+{
+	static const char *const words[] = {"batas", "laut", "rapat", "nota", "kerja", "sama",
+					    "wilayah", "darat", "pulau", "arsip"};
+	sqlite3 *h;
+	assert_int_equal(sqlite3_open(":memory:", &h), SQLITE_OK);
+	assert_int_equal(search_register(h), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(h, "CREATE VIRTUAL TABLE t USING fts5(a, b, tokenize = 'sidang')",
+				      NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_stmt *st;
+	assert_int_equal(sqlite3_prepare_v2(h, "INSERT INTO t (a, b) VALUES (?1, ?2)", -1, &st, NULL),
+			 SQLITE_OK);
+	unsigned seed = 7;
+	for (int r = 0; r < rows; r++) {
+		char a[128] = "", b[1024] = "";
+		int na = 1 + r % 4, nb = r % 3 == 0 ? 0 : 5 + (r * 7) % 60;
+		for (int i = 0; i < na; i++) {
+			seed = seed * 1103515245u + 12345u;
+			strncat(a, words[(seed >> 16) % 10], sizeof a - strlen(a) - 2);
+			strncat(a, " ", sizeof a - strlen(a) - 1);
+		}
+		for (int i = 0; i < nb; i++) {
+			seed = seed * 1103515245u + 12345u;
+			strncat(b, words[(seed >> 16) % 10], sizeof b - strlen(b) - 2);
+			strncat(b, " ", sizeof b - strlen(b) - 1);
+		}
+		sqlite3_bind_text(st, 1, a, -1, SQLITE_TRANSIENT);
+		sqlite3_bind_text(st, 2, b, -1, SQLITE_TRANSIENT);
+		assert_int_equal(sqlite3_step(st), SQLITE_DONE);
+		sqlite3_reset(st);
+	}
+	sqlite3_finalize(st);
+	return h;
+}
+
+/* 'score' is bm25() exactly, with the docsize blob and without it (FTS5's own lookup). */
+static void test_rank_is_bm25(void **state)
+{
+	(void)state;
+	sqlite3 *h = rank_db(300);
+	const char *qs[] = {"\"batas\"", "\"rapat\" \"laut\"", "\"kerja sama\"", "\"arsip\" \"nota\""};
+	/* the length from the docsize blob, and from FTS5's own lookup */
+	const char *sql[] = {"SELECT bm25(t, 10.0, 2.0), sidang_rank(t, 'score', z.sz, 0, 10.0, 2.0)"
+			     " FROM t LEFT JOIN t_docsize z ON z.id = t.rowid WHERE t MATCH ?1",
+			     "SELECT bm25(t, 10.0, 2.0), sidang_rank(t, 'score', NULL, 0, 10.0, 2.0)"
+			     " FROM t WHERE t MATCH ?1"};
+	for (size_t q = 0; q < sizeof qs / sizeof qs[0]; q++)
+		for (size_t v = 0; v < 2; v++) {
+			sqlite3_stmt *st;
+			assert_int_equal(sqlite3_prepare_v2(h, sql[v], -1, &st, NULL), SQLITE_OK);
+			sqlite3_bind_text(st, 1, qs[q], -1, SQLITE_STATIC);
+			int rows = 0;
+			while (sqlite3_step(st) == SQLITE_ROW) {
+				double bm25 = sqlite3_column_double(st, 0);
+				assert_true(bm25 < 0);
+				assert_true(bm25 == key_value(sqlite3_column_int64(st, 1)));
+				rows++;
+			}
+			assert_true(rows > 10);
+			sqlite3_finalize(st);
+		}
+	/* a bad mode or K is an error, not a guess */
+	assert_int_not_equal(sqlite3_exec(h, "SELECT sidang_rank(t, 'best', NULL, 0) FROM t"
+					  " WHERE t MATCH 'batas'", NULL, NULL, NULL), SQLITE_OK);
+	assert_int_not_equal(sqlite3_exec(h, "SELECT sidang_rank(t, 'score', NULL, -1) FROM t"
+					  " WHERE t MATCH 'batas'", NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(h);
+}
+
+/* With 'cut' in the WHERE clause and rows filtered by a join, the first K are still bm25()'s
+ * first K of the rows that pass the filter: rows the filter drops never raise the bar. */
+static void test_rank_cut_keeps_the_first_k(void **state)
+{
+	(void)state;
+	sqlite3 *h = rank_db(1000);
+	/* "readable": a fifth of the rows, not the best ones more than the others */
+	assert_int_equal(sqlite3_exec(h, "CREATE TABLE r (id INTEGER PRIMARY KEY);"
+				      "INSERT INTO r SELECT rowid FROM t WHERE rowid % 5 = 2",
+				      NULL, NULL, NULL), SQLITE_OK);
+	const char *qs[] = {"\"batas\"", "\"rapat\" \"laut\"", "\"wilayah\""};
+	for (size_t q = 0; q < sizeof qs / sizeof qs[0]; q++)
+		for (int k = 1; k <= 40; k += 13) {
+			sqlite3_stmt *a, *b;
+			assert_int_equal(sqlite3_prepare_v2(h,
+				"SELECT t.rowid, sidang_rank(t, 'score', z.sz, ?2, 10.0, 2.0) AS s"
+				" FROM t LEFT JOIN t_docsize z ON z.id = t.rowid JOIN r ON r.id = t.rowid"
+				" WHERE t MATCH ?1 AND sidang_rank(t, 'cut', z.sz, ?2, 10.0, 2.0)"
+				" ORDER BY s, t.rowid LIMIT ?2", -1, &a, NULL), SQLITE_OK);
+			assert_int_equal(sqlite3_prepare_v2(h,
+				"SELECT t.rowid FROM t JOIN r ON r.id = t.rowid WHERE t MATCH ?1"
+				" ORDER BY bm25(t, 10.0, 2.0), t.rowid LIMIT ?2", -1, &b, NULL),
+				SQLITE_OK);
+			for (int i = 0; i < 2; i++) {
+				sqlite3_stmt *st = i ? b : a;
+				sqlite3_bind_text(st, 1, qs[q], -1, SQLITE_STATIC);
+				sqlite3_bind_int(st, 2, k);
+			}
+			int n = 0;
+			while (sqlite3_step(b) == SQLITE_ROW) {
+				assert_int_equal(sqlite3_step(a), SQLITE_ROW);
+				assert_int_equal(sqlite3_column_int64(a, 0), sqlite3_column_int64(b, 0));
+				n++;
+			}
+			assert_int_equal(sqlite3_step(a), SQLITE_DONE);
+			assert_int_equal(n, k); /* enough matches that the cut had work to do */
+			sqlite3_finalize(a);
+			sqlite3_finalize(b);
+		}
+	sqlite3_close(h);
+}
+
 /* --- the query ----------------------------------------------------------------------------- */
 
 static void check_match(const char *q, int terms, const char *want)
@@ -356,6 +479,8 @@ int main(void)
 		cmocka_unit_test(test_tokenizer_folds_case_and_diacritics),
 		cmocka_unit_test(test_tokenizer_stems_indonesian),
 		cmocka_unit_test(test_tokenizer_refuses_arguments),
+		cmocka_unit_test(test_rank_is_bm25),
+		cmocka_unit_test(test_rank_cut_keeps_the_first_k),
 		cmocka_unit_test(test_build_match_quotes_everything),
 		cmocka_unit_test(test_snippet_segments),
 		cmocka_unit_test_setup_teardown(test_acl_biasa_user_never_sees_rahasia, setup, teardown),
