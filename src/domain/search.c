@@ -154,7 +154,7 @@ static enum status validate(const struct search_params *p, enum classification *
 	return ST_OK;
 }
 
-/* Parameters ?1 to ?9 of SQL_SEARCH_QUERY and SQL_SEARCH_COUNT. */
+/* Parameters ?1 to ?9 of SQL_SEARCH_QUERY and SQL_SEARCH_ALL. */
 static void bind_filters(struct db_stmt *s, const char *match, const struct user *u,
 			 const struct search_params *p, bool has_cls, enum classification cls)
 {
@@ -202,49 +202,101 @@ static void hits_free(struct hit *hits, size_t n)
 	}
 }
 
-static enum status read_hits(struct db_conn *c, const char *match, const struct user *u,
-			     const struct search_params *p, bool has_cls, enum classification cls,
-			     struct hit *hits, size_t *n_out)
+struct ranked {
+	int64_t id, key;
+};
+
+static int ranked_cmp(const void *a, const void *b)
+{
+	const struct ranked *x = a, *y = b;
+	if (x->key != y->key)
+		return x->key < y->key ? -1 : 1;
+	return x->id < y->id ? -1 : x->id > y->id;
+}
+
+/* The page's document ids, best first, into HITS (*n_out of them), and the total. First every
+ * readable match up to SEARCH_TOTAL_CAP + 1 (SQL_SEARCH_ALL, with scores): when there are no
+ * more, that is the exact total and the ranking, in one pass. Past the cap the total is capped
+ * and SQL_SEARCH_QUERY ranks all the matches for the page, bm25 read in full only for rows that
+ * can still reach it. */
+static enum status page_ids(struct db_conn *c, const char *match, const struct user *u,
+			    const struct search_params *p, bool has_cls, enum classification cls,
+			    struct hit *hits, size_t *n_out, int64_t *total_out, bool *capped_out)
 {
 	*n_out = 0;
+	*total_out = 0;
+	*capped_out = false;
+	struct ranked *all = malloc((SEARCH_TOTAL_CAP + 1) * sizeof *all);
+	if (!all)
+		return ST_NOMEM;
 	struct db_stmt *s;
-	enum status st = db_prepare(c, SQL_SEARCH_QUERY, &s);
+	enum status st = db_prepare(c, SQL_SEARCH_ALL, &s);
 	if (st != ST_OK)
-		return st;
+		goto out;
 	bind_filters(s, match, u, p, has_cls, cls);
-	db_bind_int(s, 10, p->limit);
-	db_bind_int(s, 11, p->offset);
+	db_bind_int(s, 10, SEARCH_TOTAL_CAP + 1);
 	bool row;
-	while ((st = db_step(s, &row)) == ST_OK && row && *n_out < SEARCH_LIMIT_MAX) {
-		struct hit *h = &hits[(*n_out)++];
-		h->document_id = db_col_int(s, 0);
-		h->meeting_id = db_col_int(s, 1);
-		h->meeting_title = dup_col(s, 2);
-		h->meeting_number = dup_col(s, 3);
-		h->meeting_date = dup_col(s, 4);
-		h->snippet = dup_col(s, 5);
-		if (!h->meeting_title || !h->meeting_number || !h->meeting_date || !h->snippet) {
-			st = ST_NOMEM;
-			break;
-		}
+	size_t n = 0;
+	while ((st = db_step(s, &row)) == ST_OK && row && n < SEARCH_TOTAL_CAP + 1) {
+		all[n].id = db_col_int(s, 0);
+		all[n].key = db_col_int(s, 1);
+		n++;
 	}
 	db_done(s);
+	if (st != ST_OK)
+		goto out;
+	if (n <= SEARCH_TOTAL_CAP) {
+		*total_out = (int64_t)n;
+		qsort(all, n, sizeof *all, ranked_cmp);
+		for (size_t i = (size_t)p->offset; i < n && *n_out < (size_t)p->limit; i++)
+			hits[(*n_out)++].document_id = all[i].id;
+		goto out;
+	}
+	*total_out = SEARCH_TOTAL_CAP;
+	*capped_out = true;
+	if ((st = db_prepare(c, SQL_SEARCH_QUERY, &s)) != ST_OK)
+		goto out;
+	bind_filters(s, match, u, p, has_cls, cls);
+	db_bind_int(s, 10, p->limit + p->offset);
+	db_bind_int(s, 11, p->limit);
+	db_bind_int(s, 12, p->offset);
+	while ((st = db_step(s, &row)) == ST_OK && row && *n_out < SEARCH_LIMIT_MAX)
+		hits[(*n_out)++].document_id = db_col_int(s, 0);
+	db_done(s);
+out:
+	free(all);
 	return st;
 }
 
-static enum status count_hits(struct db_conn *c, const char *match, const struct user *u,
-			      const struct search_params *p, bool has_cls, enum classification cls,
-			      int64_t *total)
+/* Each hit's meeting and snippet (SQL_SEARCH_HIT): snippets are made for the page only.
+ * *done_out counts the hits whose strings were allocated (for hits_free). */
+static enum status hit_details(struct db_conn *c, const char *match, struct hit *hits, size_t n,
+			       size_t *done_out)
 {
-	struct db_stmt *s;
-	enum status st = db_prepare(c, SQL_SEARCH_COUNT, &s);
-	if (st != ST_OK)
-		return st;
-	bind_filters(s, match, u, p, has_cls, cls);
-	bool row;
-	st = db_step(s, &row);
-	*total = st == ST_OK && row ? db_col_int(s, 0) : 0;
-	db_done(s);
+	*done_out = 0;
+	enum status st = ST_OK;
+	for (size_t i = 0; i < n && st == ST_OK; i++) {
+		struct db_stmt *s;
+		if ((st = db_prepare(c, SQL_SEARCH_HIT, &s)) != ST_OK)
+			break;
+		db_bind_text(s, 1, match);
+		db_bind_int(s, 2, hits[i].document_id);
+		struct hit *h = &hits[i];
+		bool row;
+		if ((st = db_step(s, &row)) == ST_OK && !row)
+			st = ST_IO; /* ranked a moment ago in the same snapshot */
+		if (st == ST_OK) {
+			h->meeting_id = db_col_int(s, 0);
+			h->meeting_title = dup_col(s, 1);
+			h->meeting_number = dup_col(s, 2);
+			h->meeting_date = dup_col(s, 3);
+			h->snippet = dup_col(s, 4);
+			*done_out = i + 1;
+			if (!h->meeting_title || !h->meeting_number || !h->meeting_date || !h->snippet)
+				st = ST_NOMEM;
+		}
+		db_done(s);
+	}
 	return st;
 }
 
@@ -271,9 +323,10 @@ enum status search_query(struct db_conn *c, const struct user *u, const struct s
 	int terms = search_build_match(p->q, strlen(p->q), match, sizeof match);
 	if (terms < 0)
 		return fail(fe, "q", "too many words (at most 32)");
-	struct hit hits[SEARCH_LIMIT_MAX];
-	size_t n = 0;
+	struct hit hits[SEARCH_LIMIT_MAX] = {{0}};
+	size_t n = 0, ndone = 0;
 	int64_t total = 0;
+	bool capped = false;
 	json_t *items = json_array();
 	if (!items)
 		return ST_NOMEM;
@@ -281,12 +334,8 @@ enum status search_query(struct db_conn *c, const struct user *u, const struct s
 	if (terms == 0 || !u || u->disabled)
 		goto done;
 	bool has_cls = p->classification != NULL;
-	if ((st = read_hits(c, match, u, p, has_cls, cls, hits, &n)) != ST_OK)
-		goto out;
-	/* A first page that is not full holds every match: no second pass to count them. */
-	if (p->offset == 0 && (int64_t)n < p->limit)
-		total = (int64_t)n;
-	else if ((st = count_hits(c, match, u, p, has_cls, cls, &total)) != ST_OK)
+	if ((st = page_ids(c, match, u, p, has_cls, cls, hits, &n, &total, &capped)) != ST_OK ||
+	    (st = hit_details(c, match, hits, n, &ndone)) != ST_OK)
 		goto out;
 	for (size_t i = 0; i < n; i++) {
 		json_t *item = shape_hit(c, &hits[i]);
@@ -297,12 +346,13 @@ enum status search_query(struct db_conn *c, const struct user *u, const struct s
 		json_array_append_new(items, item);
 	}
 done:
-	*out = json_pack("{s:O, s:I, s:I, s:I}", "items", items, "total", (json_int_t)total, "limit",
-			 (json_int_t)p->limit, "offset", (json_int_t)p->offset);
+	*out = json_pack("{s:O, s:I, s:b, s:I, s:I}", "items", items, "total", (json_int_t)total,
+			 "total_capped", capped, "limit", (json_int_t)p->limit, "offset",
+			 (json_int_t)p->offset);
 	if (!*out)
 		st = ST_NOMEM;
 out:
-	hits_free(hits, n);
+	hits_free(hits, ndone);
 	json_decref(items);
 	return st;
 }

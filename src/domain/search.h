@@ -9,6 +9,11 @@
  * clearance) is part of the SQL of both the result and the count, so neither a total nor a
  * snippet reveals anything else. The user's words never reach FTS5 as syntax: each word or
  * quoted phrase becomes one quoted FTS5 string.
+ *
+ * Cost (docs/benchmarks.md): up to SEARCH_TOTAL_CAP readable matches are counted and ranked in
+ * one pass; past it the count stops, and the ranking reads every match but does the access
+ * lookups only for those that can still reach the page (store/search_fts.h, sidang_rank).
+ * Snippets are made for the page alone.
  */
 #ifndef SIDANG_DOMAIN_SEARCH_H
 #define SIDANG_DOMAIN_SEARCH_H
@@ -32,6 +37,10 @@
 #define SEARCH_LIMIT_MAX 50
 #define SEARCH_LIMIT_DEFAULT 20
 #define SEARCH_OFFSET_MAX 10000
+/* Matches counted exactly; past it the answer is "more than SEARCH_TOTAL_CAP" ("total_capped").
+ * Nobody pages through a thousand hits, and counting stops costing more than the page itself:
+ * 100 000 matches take 20 ms to count, 1001 a fraction of one. */
+#define SEARCH_TOTAL_CAP 1000
 /* The text of one page given to search_set_text (a dense A4 page is a few KiB). */
 #define SEARCH_PAGE_TEXT_MAX_BYTES (1024 * 1024)
 
@@ -48,7 +57,9 @@ struct search_params {
 
 /* Runs the search P as U. *out (a new reference) is {"items": [{"document": DOCUMENT,
  * "meeting": {"id", "title", "number", "date"}, "snippet": [{"text", "hit"}...]}...], "total",
- * "limit", "offset"}. ST_INVALID with FE for bad parameters. Reads only: run it inside
+ * "total_capped", "limit", "offset"}, best first (bm25, then document id). "total" counts the
+ * matches U may read, exactly up to SEARCH_TOTAL_CAP; past it "total" is SEARCH_TOTAL_CAP and
+ * "total_capped" true. ST_INVALID with FE for bad parameters. Reads only: run it inside
  * db_begin_read for one snapshot of rows and count. */
 enum status search_query(struct db_conn *c, const struct user *u, const struct search_params *p,
 			 json_t **out, struct field_error *fe);

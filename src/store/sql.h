@@ -141,7 +141,8 @@ enum sql_id {
 	SQL_SEARCH_INDEX_MEETING_INSERT,
 	SQL_SEARCH_TEXT_SET,
 	SQL_SEARCH_QUERY,
-	SQL_SEARCH_COUNT,
+	SQL_SEARCH_HIT,
+	SQL_SEARCH_ALL,
 	/* -- end search -- */
 	/* jobs (jobs/queue.c) */
 	SQL_JOB_ENQUEUE,

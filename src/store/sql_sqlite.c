@@ -768,19 +768,27 @@ static const char *const texts[SQL__COUNT] = {
 	[SQL_SEARCH_TEXT_SET] = "INSERT INTO document_texts (document_id, version, page, text)"
 				" VALUES (?1, ?2, ?3, ?4) ON CONFLICT (document_id, version, page)"
 				" DO UPDATE SET text = excluded.text",
-	/* document id, meeting id, meeting title, meeting number, meeting date, snippet (hits between
-	 * char(1) and char(2)); best first. The reader's access is part of the WHERE clause, as in
-	 * SQL_DOCUMENT_LIST and SQL_DOCUMENT_LIST_PIC, so neither rows nor snippets nor the count
-	 * (SQL_SEARCH_COUNT) include anything else: ?2 the read ceiling (bureau) or the clearance (a
-	 * PIC); ?3 NULL for the bureau, the PIC's user id otherwise (published or verified documents
-	 * granted to them). ?1 the FTS5 query (built by search_build_match, never the user's text);
-	 * filters, NULL for any: ?4 meeting, ?5 stage, ?6 type, ?7 classification, ?8 and ?9 the
-	 * meeting date from and to (inclusive); ?10 limit, ?11 offset. */
-	[SQL_SEARCH_QUERY] = "SELECT d.id, m.id, m.title, m.number, m.date,"
-			     " snippet(document_search, -1, char(1), char(2), '…', 24)"
-			     " FROM document_search JOIN documents d ON d.id = document_search.rowid"
+	/* The first ?11 + ?12 matches, best first, then by id; ?12 skipped: document id, order key
+	 * (store/search_fts.h: bm25 with the title weighing most, lower is better). The reader's
+	 * access is part of the WHERE clause, as in SQL_DOCUMENT_LIST and SQL_DOCUMENT_LIST_PIC, so
+	 * nothing else is ranked, shown or counted (SQL_SEARCH_ALL): ?2 the read ceiling (bureau)
+	 * or the clearance (a PIC); ?3 NULL for the bureau, the PIC's user id otherwise (published
+	 * or verified documents granted to them). ?1 the FTS5 query (built by search_build_match,
+	 * never the user's text); filters, NULL for any: ?4 meeting, ?5 stage, ?6 type,
+	 * ?7 classification, ?8 and ?9 the meeting date from and to (inclusive); ?10 is ?11 + ?12.
+	 * sidang_rank 'cut' drops a match that can no longer be among the first ?10 of those
+	 * already ranked, before the lookups of the access rule (CROSS JOIN: SQLite keeps the index
+	 * and its docsize row as the outer loops); 'score' ranks the rows that passed every term.
+	 * The weights (title, type, filename, meeting, facts, body) are migration 4's rank setting. */
+	[SQL_SEARCH_QUERY] = "SELECT d.id, sidang_rank(document_search, 'score', z.sz, ?10,"
+			     "  10.0, 2.0, 3.0, 2.0, 1.0, 1.0) AS score"
+			     " FROM document_search"
+			     " LEFT JOIN document_search_docsize z ON z.id = document_search.rowid"
+			     " CROSS JOIN documents d ON d.id = document_search.rowid"
 			     " JOIN meetings m ON m.id = d.meeting_id"
 			     " WHERE document_search MATCH ?1"
+			     " AND sidang_rank(document_search, 'cut', z.sz, ?10,"
+			     "  10.0, 2.0, 3.0, 2.0, 1.0, 1.0)"
 			     " AND d.classification <= ?2 AND m.classification <= ?2"
 			     " AND (?3 IS NULL OR (d.state IN ('published', 'verified')"
 			     "  AND EXISTS (SELECT 1 FROM document_grants g"
@@ -788,19 +796,32 @@ static const char *const texts[SQL__COUNT] = {
 			     " AND (?4 IS NULL OR d.meeting_id = ?4) AND (?5 IS NULL OR d.stage = ?5)"
 			     " AND (?6 IS NULL OR d.type = ?6) AND (?7 IS NULL OR d.classification = ?7)"
 			     " AND (?8 IS NULL OR m.date >= ?8) AND (?9 IS NULL OR m.date <= ?9)"
-			     " ORDER BY document_search.rank LIMIT ?10 OFFSET ?11",
-	/* count: the matches SQL_SEARCH_QUERY would return without limit and offset (?1 to ?9) */
-	[SQL_SEARCH_COUNT] = "SELECT count(*)"
-			     " FROM document_search JOIN documents d ON d.id = document_search.rowid"
-			     " JOIN meetings m ON m.id = d.meeting_id"
-			     " WHERE document_search MATCH ?1"
-			     " AND d.classification <= ?2 AND m.classification <= ?2"
-			     " AND (?3 IS NULL OR (d.state IN ('published', 'verified')"
-			     "  AND EXISTS (SELECT 1 FROM document_grants g"
-			     "   WHERE g.document_id = d.id AND g.user_id = ?3)))"
-			     " AND (?4 IS NULL OR d.meeting_id = ?4) AND (?5 IS NULL OR d.stage = ?5)"
-			     " AND (?6 IS NULL OR d.type = ?6) AND (?7 IS NULL OR d.classification = ?7)"
-			     " AND (?8 IS NULL OR m.date >= ?8) AND (?9 IS NULL OR m.date <= ?9)",
+			     " ORDER BY score, d.id LIMIT ?11 OFFSET ?12",
+	/* meeting id, title, number, date, snippet (hits between char(1) and char(2)) of document ?2,
+	 * one of SQL_SEARCH_QUERY's rows for FTS5 query ?1 */
+	[SQL_SEARCH_HIT] = "SELECT m.id, m.title, m.number, m.date,"
+			   " snippet(document_search, -1, char(1), char(2), '…', 24)"
+			   " FROM document_search JOIN documents d ON d.id = document_search.rowid"
+			   " JOIN meetings m ON m.id = d.meeting_id"
+			   " WHERE document_search MATCH ?1 AND document_search.rowid = ?2",
+	/* The matches SQL_SEARCH_QUERY ranks (?1 to ?9) in index order, at most ?10 of them:
+	 * document id, order key (as SQL_SEARCH_QUERY's). Read first: when they are fewer than ?10,
+	 * they are every match, counted and ranked in one pass. The docsize row is read for the
+	 * rows that passed the access rule only. */
+	[SQL_SEARCH_ALL] = "SELECT d.id, sidang_rank(document_search, 'score', z.sz, 0,"
+			   "  10.0, 2.0, 3.0, 2.0, 1.0, 1.0)"
+			   " FROM document_search JOIN documents d ON d.id = document_search.rowid"
+			   " JOIN meetings m ON m.id = d.meeting_id"
+			   " LEFT JOIN document_search_docsize z ON z.id = document_search.rowid"
+			   " WHERE document_search MATCH ?1"
+			   " AND d.classification <= ?2 AND m.classification <= ?2"
+			   " AND (?3 IS NULL OR (d.state IN ('published', 'verified')"
+			   "  AND EXISTS (SELECT 1 FROM document_grants g"
+			   "   WHERE g.document_id = d.id AND g.user_id = ?3)))"
+			   " AND (?4 IS NULL OR d.meeting_id = ?4) AND (?5 IS NULL OR d.stage = ?5)"
+			   " AND (?6 IS NULL OR d.type = ?6) AND (?7 IS NULL OR d.classification = ?7)"
+			   " AND (?8 IS NULL OR m.date >= ?8) AND (?9 IS NULL OR m.date <= ?9)"
+			   " LIMIT ?10",
 	/* -- end search -- */
 
 	/* jobs (jobs/queue.c) */

@@ -1,5 +1,6 @@
 """Full-text search over HTTP (docs/api.md "Search"): who finds what, totals that leak nothing,
-filters, snippets as segments, refusals, and the audit entry of each search."""
+filters, snippets as segments, paging in one order, refusals, and the audit entry of each
+search."""
 
 import json
 import os
@@ -72,7 +73,9 @@ class SearchTests(h.SidangTestCase):
         r = h.new_client(self.server, who).get(q(**params))
         self.assertEqual(r.status, 200, r.describe())
         j = r.json()
-        self.assertEqual(set(j), {"items", "total", "limit", "offset"}, j)
+        self.assertEqual(set(j), {"items", "total", "total_capped", "limit", "offset"}, j)
+        # exact below the cap (1000, unit-tested in test_search.c): these tests have a handful
+        self.assertIs(j["total_capped"], False, j)
         return j
 
     def ids(self, j):
@@ -133,6 +136,17 @@ class SearchTests(h.SidangTestCase):
         self.assertEqual((len(j["items"]), j["total"], j["limit"], j["offset"]), (1, 4, 1, 1))
         # an empty filter is no filter
         self.assertEqual(self.search(o, q="perbatasan", stage="")["total"], 4)
+
+    def test_pages_are_slices_of_one_order(self):
+        whole = self.search(self.owner, q="perbatasan", limit=50)
+        order = [it["document"]["id"] for it in whole["items"]]
+        self.assertEqual(len(order), 4)
+        paged = []
+        for offset in range(0, 5):
+            j = self.search(self.owner, q="perbatasan", limit=1, offset=offset)
+            self.assertEqual(j["total"], 4)
+            paged += [it["document"]["id"] for it in j["items"]]
+        self.assertEqual(paged, order)
 
     def test_refusals(self):
         c = h.new_client(self.server, self.owner)

@@ -21,6 +21,7 @@
 #include "domain/users.h"
 #include "store/db.h"
 #include "store/search_fts.h"
+#include "store/sql.h"
 
 /* --- the tokenizer, on a bare in-memory database ------------------------------------------ */
 
@@ -471,6 +472,204 @@ static void test_new_version_reindexes(void **state)
 	json_decref(r);
 }
 
+/* N more documents like TEMPLATE (a copy of its row and version), titled TITLE, of
+ * classification CLS and state STATE, indexed; written on a connection of its own, as a bulk
+ * load would be. Returns the first new id. */
+static int64_t bulk_docs(struct fixture *f, int64_t template, int n, const char *title, int cls,
+			 const char *state)
+{
+	sqlite3 *h;
+	assert_int_equal(sqlite3_open(f->path, &h), SQLITE_OK);
+	assert_int_equal(search_register(h), SQLITE_OK);
+	sqlite3_busy_timeout(h, 5000);
+	assert_int_equal(sqlite3_exec(h, "BEGIN IMMEDIATE", NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_stmt *doc, *ver, *idx;
+	assert_int_equal(sqlite3_prepare_v2(h,
+		"INSERT INTO documents (meeting_id, stage, type, title, classification, source, state,"
+		" created_by, created_at, current_version) SELECT meeting_id, stage, type, ?2, ?3,"
+		" source, ?4, created_by, created_at, 1 FROM documents WHERE id = ?1",
+		-1, &doc, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_prepare_v2(h,
+		"INSERT INTO document_versions SELECT ?2, version, sha256, size, mime, filename,"
+		" uploaded_by, uploaded_at FROM document_versions WHERE document_id = ?1"
+		" AND version = 1", -1, &ver, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_prepare_v2(h, sql_text(SQL_SEARCH_INDEX_INSERT), -1, &idx, NULL),
+			 SQLITE_OK);
+	int64_t first = 0;
+	for (int i = 0; i < n; i++) {
+		sqlite3_bind_int64(doc, 1, template);
+		sqlite3_bind_text(doc, 2, title, -1, SQLITE_STATIC);
+		sqlite3_bind_int(doc, 3, cls);
+		sqlite3_bind_text(doc, 4, state, -1, SQLITE_STATIC);
+		assert_int_equal(sqlite3_step(doc), SQLITE_DONE);
+		sqlite3_reset(doc);
+		int64_t id = sqlite3_last_insert_rowid(h);
+		if (!first)
+			first = id;
+		sqlite3_bind_int64(ver, 1, template);
+		sqlite3_bind_int64(ver, 2, id);
+		assert_int_equal(sqlite3_step(ver), SQLITE_DONE);
+		sqlite3_reset(ver);
+		sqlite3_bind_int64(idx, 1, id);
+		assert_int_equal(sqlite3_step(idx), SQLITE_DONE);
+		sqlite3_reset(idx);
+	}
+	sqlite3_finalize(doc);
+	sqlite3_finalize(ver);
+	sqlite3_finalize(idx);
+	assert_int_equal(sqlite3_exec(h, "COMMIT", NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(h);
+	return first;
+}
+
+static void grant(struct fixture *f, int64_t doc, int64_t user)
+{
+	sqlite3 *h;
+	assert_int_equal(sqlite3_open(f->path, &h), SQLITE_OK);
+	sqlite3_stmt *st;
+	assert_int_equal(sqlite3_prepare_v2(h, "INSERT INTO document_grants (document_id, user_id,"
+					    " case_id, granted_by, granted_at) VALUES (?1, ?2, 0, ?2, 0)",
+					    -1, &st, NULL), SQLITE_OK);
+	sqlite3_bind_int64(st, 1, doc);
+	sqlite3_bind_int64(st, 2, user);
+	assert_int_equal(sqlite3_step(st), SQLITE_DONE);
+	sqlite3_finalize(st);
+	sqlite3_close(h);
+}
+
+static json_t *search_page(struct fixture *f, const struct user *u, const char *q, int64_t limit,
+			   int64_t offset)
+{
+	struct search_params p = {.q = q, .limit = limit, .offset = offset};
+	struct field_error fe = {0};
+	json_t *out = NULL;
+	assert_int_equal(db_begin_read(f->c), ST_OK);
+	assert_int_equal(search_query(f->c, u, &p, &out, &fe), ST_OK);
+	db_rollback(f->c);
+	return out;
+}
+
+static bool capped_of(json_t *r) { return json_is_true(json_object_get(r, "total_capped")); }
+
+/* Past SEARCH_TOTAL_CAP readable matches the total says "more than"; below it, and for a PIC's
+ * few granted documents among as many matches, it is exact. */
+static void test_total_is_capped(void **state)
+{
+	struct fixture *f = *state;
+	int64_t first = bulk_docs(f, f->biasa_doc, SEARCH_TOTAL_CAP + 5, "Nota perbatasan", 0,
+				  "published");
+	bulk_docs(f, f->biasa_doc, 30, "Nota perbatasan tertutup", 2, "internal");
+	json_t *r = search_page(f, &f->high, "perbatasan", 20, 0);
+	assert_int_equal(total_of(r), SEARCH_TOTAL_CAP);
+	assert_true(capped_of(r));
+	assert_int_equal(json_array_size(json_object_get(r, "items")), 20);
+	json_decref(r);
+	/* the last page that can be asked for is still full */
+	r = search_page(f, &f->high, "perbatasan", 50, SEARCH_OFFSET_MAX);
+	assert_int_equal(json_array_size(json_object_get(r, "items")), 0);
+	json_decref(r);
+	r = search_page(f, &f->high, "perbatasan", 50, SEARCH_TOTAL_CAP - 20);
+	assert_int_equal(json_array_size(json_object_get(r, "items")), 50);
+	json_decref(r);
+	/* fewer than the cap: exact, not capped */
+	r = search_page(f, &f->high, "tertutup", 20, 0);
+	assert_int_equal(total_of(r), 31); /* 30 and the rahasia document of the setup */
+	assert_false(capped_of(r));
+	json_decref(r);
+	/* a PIC: exactly the granted ones, however many others match */
+	for (int i = 0; i < 3; i++)
+		grant(f, first + 100 * i, f->pic.id);
+	r = search_page(f, &f->pic, "perbatasan", 2, 0);
+	assert_int_equal(total_of(r), 3);
+	assert_false(capped_of(r));
+	assert_int_equal(json_array_size(json_object_get(r, "items")), 2);
+	json_decref(r);
+	/* a biasa user: never the rahasia ones in the count */
+	r = search_page(f, &f->low, "tertutup", 20, 0);
+	assert_int_equal(total_of(r), 0);
+	json_decref(r);
+}
+
+/* The ids of the readable matches of Q in bm25 order (ties by id), straight from FTS5's bm25():
+ * what every page must be a slice of. */
+static size_t brute_order(struct fixture *f, const char *q, int ceiling, int64_t *ids, size_t cap)
+{
+	sqlite3 *h;
+	assert_int_equal(sqlite3_open(f->path, &h), SQLITE_OK);
+	assert_int_equal(search_register(h), SQLITE_OK);
+	sqlite3_stmt *st;
+	assert_int_equal(sqlite3_prepare_v2(h,
+		"SELECT d.id FROM document_search JOIN documents d ON d.id = document_search.rowid"
+		" JOIN meetings m ON m.id = d.meeting_id WHERE document_search MATCH ?1"
+		" AND d.classification <= ?2 AND m.classification <= ?2"
+		" ORDER BY bm25(document_search, 10.0, 2.0, 3.0, 2.0, 1.0, 1.0), d.id",
+		-1, &st, NULL), SQLITE_OK);
+	char match[SEARCH_MATCH_MAX_BYTES];
+	assert_true(search_build_match(q, strlen(q), match, sizeof match) > 0);
+	sqlite3_bind_text(st, 1, match, -1, SQLITE_STATIC);
+	sqlite3_bind_int(st, 2, ceiling);
+	size_t n = 0;
+	while (sqlite3_step(st) == SQLITE_ROW && n < cap)
+		ids[n++] = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	sqlite3_close(h);
+	return n;
+}
+
+/* Checks pages of "batas" as U (read ceiling CEILING) against brute_order, at offsets below UPTO,
+ * and the total: exact, or SEARCH_TOTAL_CAP when CAPPED. */
+static void check_pages(struct fixture *f, const struct user *u, int ceiling, int64_t upto,
+			bool capped)
+{
+	static int64_t want[4096];
+	size_t n = brute_order(f, "batas", ceiling, want, sizeof want / sizeof want[0]);
+	assert_true(n >= 80);
+	assert_true(capped == (n > SEARCH_TOTAL_CAP));
+	for (int64_t limit = 1; limit <= 50; limit += 7)
+		for (int64_t offset = 0; offset < upto && offset < (int64_t)n + 3; offset += limit) {
+			json_t *r = search_page(f, u, "batas", limit, offset);
+			json_t *items = json_object_get(r, "items");
+			size_t expect = offset >= (int64_t)n ? 0
+				: (size_t)((int64_t)n - offset < limit ? (int64_t)n - offset : limit);
+			assert_int_equal(json_array_size(items), expect);
+			for (size_t i = 0; i < expect; i++) {
+				json_t *d = json_object_get(json_array_get(items, i), "document");
+				assert_int_equal(json_integer_value(json_object_get(d, "id")),
+						 want[offset + (int64_t)i]);
+			}
+			assert_int_equal(total_of(r), capped ? SEARCH_TOTAL_CAP : (int64_t)n);
+			assert_true(capped_of(r) == capped);
+			json_decref(r);
+		}
+}
+
+/* Pages are slices of one order, bm25's, of what the user may read, even when the best-scoring
+ * matches are ones the user may not read (they must not raise the bar of the ranking): below the
+ * cap (one pass) and past it (sidang_rank's cut). */
+static void test_pages_follow_bm25_of_readable(void **state)
+{
+	struct fixture *f = *state;
+	/* rahasia documents with the word twice in the title: the best scores, unreadable to low */
+	bulk_docs(f, f->rahasia_doc, 60, "Batas batas wilayah rahasia", 2, "internal");
+	bulk_docs(f, f->biasa_doc, 40, "Catatan lintas batas", 0, "internal");
+	/* the rest match through their meeting's title, "... Perbatasan" */
+	bulk_docs(f, f->biasa_doc, 40, "Catatan rapat", 0, "internal");
+	check_pages(f, &f->low, 0, 1000, false);
+	check_pages(f, &f->high, 3, 1000, false);
+	bulk_docs(f, f->biasa_doc, SEARCH_TOTAL_CAP, "Catatan rapat lain", 0, "internal");
+	check_pages(f, &f->low, 0, 120, true);
+	check_pages(f, &f->high, 3, 120, true);
+	/* a deep page, past the cap */
+	int64_t want[4096];
+	size_t n = brute_order(f, "batas", 0, want, 4096);
+	json_t *r = search_page(f, &f->low, "batas", 50, (int64_t)n - 30);
+	json_t *items = json_object_get(r, "items");
+	assert_int_equal(json_array_size(items), 30);
+	json_t *d = json_object_get(json_array_get(items, 29), "document");
+	assert_int_equal(json_integer_value(json_object_get(d, "id")), want[n - 1]);
+	json_decref(r);
+}
+
 int main(void)
 {
 	if (sodium_init() < 0)
@@ -490,6 +689,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_validation, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_filters, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_new_version_reindexes, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_total_is_capped, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_pages_follow_bm25_of_readable, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -14,6 +14,7 @@ import {classificationBadge} from './common.js';
 import {viewerHref} from './viewer.js';
 
 const PAGE_SIZE = 20;
+const OFFSET_MAX = 10000; // the API's largest offset
 // The document types /api/meta lists per stage (in stage order), then 'lainnya'.
 function docTypes() {
 	const list = [];
@@ -120,14 +121,22 @@ export async function renderSearch(container, route, ctx) {
 
 	const items = Array.isArray(res.items) ? res.items : [];
 	const total = Number.isFinite(res.total) ? res.total : items.length;
+	// Past 1000 matches the server stops counting: "more than 1000", and paging without an end.
+	const capped = res.total_capped === true;
 	results.append(h('p', {class: 'search-count', role: 'status'},
-		total === 1 ? t('search.countOne') : t('search.count', {n: fmtNumber(total)})));
+		capped ? t('search.countMore', {n: fmtNumber(total)})
+			: total === 1 ? t('search.countOne') : t('search.count', {n: fmtNumber(total)})));
 	if (items.length === 0) {
 		results.append(h('p', {class: 'empty'}, page > 1 && total > 0 ? t('meetings.pageEmpty') : t('search.empty')));
 	} else {
 		results.append(h('ol', {class: 'search-list', start: String(offset + 1)}, items.map(hitItem)));
 	}
-	if (total > PAGE_SIZE || page > 1) results.append(pager(params, page, total));
+	if (capped) {
+		const more = items.length === PAGE_SIZE && offset + PAGE_SIZE <= OFFSET_MAX;
+		results.append(pager(params, page, null, more));
+	} else if (total > PAGE_SIZE || page > 1) {
+		results.append(pager(params, page, total, false));
+	}
 	return {title};
 }
 
@@ -149,11 +158,14 @@ function hitItem(hit) {
 		})) : null);
 }
 
-function pager(params, page, total) {
-	const pages = Math.max(1, Math.ceil(total / PAGE_SIZE));
+// TOTAL null: not counted to the end (capped); MORE says whether a next page may hold hits.
+function pager(params, page, total, more) {
+	const pages = total === null ? null : Math.max(1, Math.ceil(total / PAGE_SIZE));
+	const next = pages === null ? more : page < pages;
 	const href = (p) => searchHref({...params, page: p > 1 ? p : ''});
 	return h('nav', {class: 'pager', 'aria-label': t('pager.label')},
 		page > 1 ? h('a', {class: 'button', href: href(page - 1), rel: 'prev'}, t('pager.prev')) : null,
-		h('span', null, t('pager.page', {page: fmtNumber(page), pages: fmtNumber(pages)})),
-		page < pages ? h('a', {class: 'button', href: href(page + 1), rel: 'next'}, t('pager.next')) : null);
+		h('span', null, pages === null ? t('search.pageOpen', {page: fmtNumber(page)})
+			: t('pager.page', {page: fmtNumber(page), pages: fmtNumber(pages)})),
+		next ? h('a', {class: 'button', href: href(page + 1), rel: 'next'}, t('pager.next')) : null);
 }
