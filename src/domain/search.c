@@ -9,6 +9,7 @@
 #include "domain/acl.h"
 #include "domain/documents.h"
 #include "domain/shapes.h"
+#include "sidang_limits.h"
 #include "util/utf8.h"
 
 #define MARK_OPEN '\x01'
@@ -415,15 +416,25 @@ enum status search_index_meeting(struct db_conn *c, int64_t meeting_id)
 	return st;
 }
 
-enum status search_set_text(struct db_conn *c, int64_t document_id, int64_t version, int64_t page,
-			    const char *text)
+/* Checks TEXT (N bytes) as a page's text. */
+static enum status page_text_valid(const char *text, size_t *n_out)
 {
-	if (!text || version < 1 || page < 1)
+	if (!text)
 		return ST_INVALID;
 	size_t n = strlen(text);
 	if (n > SEARCH_PAGE_TEXT_MAX_BYTES)
 		return ST_TOO_LARGE;
 	if (!utf8_valid(text, n))
+		return ST_INVALID;
+	*n_out = n;
+	return ST_OK;
+}
+
+/* The document's current version, after checking that VERSION exists. */
+static enum status version_check(struct db_conn *c, int64_t document_id, int64_t version,
+				 int64_t *current_out)
+{
+	if (version < 1)
 		return ST_INVALID;
 	struct document d;
 	enum status st = documents_load(c, document_id, &d);
@@ -431,13 +442,22 @@ enum status search_set_text(struct db_conn *c, int64_t document_id, int64_t vers
 		return st;
 	if (version > d.current_version)
 		return ST_NOT_FOUND;
+	*current_out = d.current_version;
+	return ST_OK;
+}
+
+/* Stores one page's checked text, the snippet markers made spaces; no reindexing. */
+static enum status store_page(struct db_conn *c, int64_t document_id, int64_t version,
+			      int64_t page, const char *text, size_t n)
+{
 	char *clean = malloc(n + 1);
 	if (!clean)
 		return ST_NOMEM;
 	for (size_t i = 0; i <= n; i++)
 		clean[i] = text[i] == MARK_OPEN || text[i] == MARK_CLOSE ? ' ' : text[i];
 	struct db_stmt *s;
-	if ((st = db_prepare(c, SQL_SEARCH_TEXT_SET, &s)) == ST_OK) {
+	enum status st = db_prepare(c, SQL_SEARCH_TEXT_SET, &s);
+	if (st == ST_OK) {
 		db_bind_int(s, 1, document_id);
 		db_bind_int(s, 2, version);
 		db_bind_int(s, 3, page);
@@ -446,7 +466,58 @@ enum status search_set_text(struct db_conn *c, int64_t document_id, int64_t vers
 		db_done(s);
 	}
 	free(clean);
-	if (st == ST_OK && version == d.current_version)
+	return st;
+}
+
+enum status search_store_page(struct db_conn *c, int64_t document_id, int64_t version,
+			      int64_t page, const char *text)
+{
+	size_t n;
+	int64_t current;
+	enum status st = page < 1 || page > LIMIT_SCAN_PAGES ? ST_INVALID : ST_OK;
+	if (st == ST_OK)
+		st = page_text_valid(text, &n);
+	if (st == ST_OK)
+		st = version_check(c, document_id, version, &current);
+	if (st == ST_OK)
+		st = store_page(c, document_id, version, page, text, n);
+	return st;
+}
+
+enum status search_pages_stored(struct db_conn *c, int64_t document_id, int64_t version)
+{
+	int64_t current;
+	enum status st = version_check(c, document_id, version, &current);
+	if (st == ST_OK && version == current)
 		st = search_index_document(c, document_id);
 	return st;
+}
+
+enum status search_set_pages(struct db_conn *c, int64_t document_id, int64_t version,
+			     int64_t first_page, int count, const char *const *texts)
+{
+	if (!texts || count < 1 || count > LIMIT_SCAN_PAGES || first_page < 1 ||
+	    first_page > LIMIT_SCAN_PAGES - count + 1)
+		return ST_INVALID;
+	/* Every page is checked before any is stored: a bad one changes nothing. */
+	size_t n;
+	enum status st = ST_OK;
+	for (int i = 0; i < count && st == ST_OK; i++)
+		st = page_text_valid(texts[i], &n);
+	int64_t current;
+	if (st == ST_OK)
+		st = version_check(c, document_id, version, &current);
+	for (int i = 0; i < count && st == ST_OK; i++)
+		st = store_page(c, document_id, version, first_page + i, texts[i], strlen(texts[i]));
+	if (st == ST_OK && version == current)
+		st = search_index_document(c, document_id);
+	return st;
+}
+
+enum status search_set_text(struct db_conn *c, int64_t document_id, int64_t version, int64_t page,
+			    const char *text)
+{
+	if (page < 1 || page > LIMIT_SCAN_PAGES)
+		return ST_INVALID;
+	return search_set_pages(c, document_id, version, page, 1, &text);
 }

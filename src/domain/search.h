@@ -84,11 +84,28 @@ json_t *search_snippet_segments(const char *s);
 enum status search_index_document(struct db_conn *c, int64_t id);
 /* Reindexes the documents of meeting ID (after its title, number, place or chair changed). */
 enum status search_index_meeting(struct db_conn *c, int64_t meeting_id);
-/* Stores the extracted TEXT of page PAGE (from 1) of version VERSION of document DOCUMENT_ID
- * (the extraction workers call it), replacing what the page had; reindexes the document when
- * VERSION is its current one. Bytes \x01 and \x02 (the snippet markers) become spaces.
- * ST_TOO_LARGE over SEARCH_PAGE_TEXT_MAX_BYTES; ST_NOT_FOUND for a missing document. */
+/* Stores the extracted TEXT of page PAGE (from 1) of version VERSION of document DOCUMENT_ID,
+ * replacing what the page had; reindexes the document when VERSION is its current one. Bytes
+ * \x01 and \x02 (the snippet markers) become spaces. ST_TOO_LARGE over
+ * SEARCH_PAGE_TEXT_MAX_BYTES; ST_INVALID for text that is not UTF-8 or a page outside 1 to
+ * LIMIT_SCAN_PAGES; ST_NOT_FOUND for a missing document or version. Reindexing reads every page
+ * of the document: for many pages use search_set_pages or search_store_page, which do it once. */
 enum status search_set_text(struct db_conn *c, int64_t document_id, int64_t version, int64_t page,
 			    const char *text);
+/* Pages FIRST_PAGE to FIRST_PAGE + COUNT - 1 at once: TEXTS[i] is page FIRST_PAGE + i's text,
+ * stored as search_set_text does, and the document reindexed once at the end (when VERSION is
+ * its current one). Every text is checked before anything is stored, so an error (as
+ * search_set_text's; ST_INVALID also for COUNT < 1 or a page past LIMIT_SCAN_PAGES) stores
+ * nothing. One transaction of the caller's. */
+enum status search_set_pages(struct db_conn *c, int64_t document_id, int64_t version,
+			     int64_t first_page, int count, const char *const *texts);
+/* For pages that come one at a time (a worker's output, read record by record): stores page PAGE
+ * as search_set_text does but does not reindex; call search_pages_stored once after the last
+ * one, in the same transaction. Errors as search_set_text's. */
+enum status search_store_page(struct db_conn *c, int64_t document_id, int64_t version,
+			      int64_t page, const char *text);
+/* Reindexes document DOCUMENT_ID when VERSION is its current version (after search_store_page);
+ * ST_NOT_FOUND for a missing document or version. */
+enum status search_pages_stored(struct db_conn *c, int64_t document_id, int64_t version);
 
 #endif

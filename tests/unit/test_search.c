@@ -670,6 +670,68 @@ static void test_pages_follow_bm25_of_readable(void **state)
 	json_decref(r);
 }
 
+/* search_set_pages stores many pages and indexes them once; a bad page stores nothing. */
+static void test_set_pages(void **state)
+{
+	struct fixture *f = *state;
+	const char *pages[] = {"Halaman pertama tentang anggaran.", "Halaman kedua: \x01zamrud\x02.",
+			       "Halaman ketiga menyebut pelabuhan."};
+	assert_int_equal(db_begin(f->c), ST_OK);
+	assert_int_equal(search_set_pages(f->c, f->biasa_doc, 1, 2, 3, pages), ST_OK);
+	assert_int_equal(db_commit(f->c), ST_OK);
+	json_t *r = search(f, &f->high, "zamrud pelabuhan anggaran");
+	assert_int_equal(total_of(r), 1);
+	json_t *snip = json_object_get(json_array_get(json_object_get(r, "items"), 0), "snippet");
+	char *dump = json_dumps(snip, 0);
+	assert_null(strstr(dump, "\\u0001")); /* the markers in the text became spaces */
+	free(dump);
+	json_decref(r);
+	/* page 1 from the setup is still there: pages 2 to 4 were added beside it */
+	r = search(f, &f->high, "membahas");
+	assert_int_equal(total_of(r), 1);
+	json_decref(r);
+	/* replaced, not appended */
+	const char *again[] = {"Halaman kedua yang baru."};
+	assert_int_equal(db_begin(f->c), ST_OK);
+	assert_int_equal(search_set_pages(f->c, f->biasa_doc, 1, 3, 1, again), ST_OK);
+	assert_int_equal(db_commit(f->c), ST_OK);
+	r = search(f, &f->high, "zamrud");
+	assert_int_equal(total_of(r), 0);
+	json_decref(r);
+	/* refusals: nothing stored when any page is bad */
+	const char *bad[] = {"baik sekali kalimat", "\xff\xfe bukan UTF-8"};
+	assert_int_equal(db_begin(f->c), ST_OK);
+	assert_int_equal(search_set_pages(f->c, f->biasa_doc, 1, 10, 2, bad), ST_INVALID);
+	assert_int_equal(search_set_pages(f->c, f->biasa_doc, 1, 1, 0, pages), ST_INVALID);
+	assert_int_equal(search_set_pages(f->c, f->biasa_doc, 1, 0, 1, pages), ST_INVALID);
+	assert_int_equal(search_set_pages(f->c, f->biasa_doc, 1, 1, 1, NULL), ST_INVALID);
+	assert_int_equal(search_set_pages(f->c, f->biasa_doc, 2, 1, 1, pages), ST_NOT_FOUND);
+	assert_int_equal(search_set_pages(f->c, 99999, 1, 1, 1, pages), ST_NOT_FOUND);
+	const char *null_page[] = {"ada", NULL};
+	assert_int_equal(search_set_pages(f->c, f->biasa_doc, 1, 1, 2, null_page), ST_INVALID);
+	assert_int_equal(db_commit(f->c), ST_OK);
+	r = search(f, &f->high, "kalimat");
+	assert_int_equal(total_of(r), 0);
+	json_decref(r);
+	/* one at a time, indexed when told */
+	assert_int_equal(db_begin(f->c), ST_OK);
+	assert_int_equal(search_store_page(f->c, f->rahasia_doc, 1, 2, "dermaga timur"), ST_OK);
+	assert_int_equal(search_store_page(f->c, f->rahasia_doc, 1, 3, "dermaga barat"), ST_OK);
+	assert_int_equal(search_store_page(f->c, f->rahasia_doc, 1, 0, "x"), ST_INVALID);
+	assert_int_equal(search_store_page(f->c, f->rahasia_doc, 7, 1, "x"), ST_NOT_FOUND);
+	assert_int_equal(db_commit(f->c), ST_OK);
+	r = search(f, &f->high, "dermaga");
+	assert_int_equal(total_of(r), 0); /* stored, not yet indexed */
+	json_decref(r);
+	assert_int_equal(db_begin(f->c), ST_OK);
+	assert_int_equal(search_pages_stored(f->c, f->rahasia_doc, 1), ST_OK);
+	assert_int_equal(search_pages_stored(f->c, 99999, 1), ST_NOT_FOUND);
+	assert_int_equal(db_commit(f->c), ST_OK);
+	r = search(f, &f->high, "dermaga timur barat natuna");
+	assert_int_equal(total_of(r), 1);
+	json_decref(r);
+}
+
 int main(void)
 {
 	if (sodium_init() < 0)
@@ -691,6 +753,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_new_version_reindexes, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_total_is_capped, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_pages_follow_bm25_of_readable, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_set_pages, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
