@@ -262,7 +262,7 @@ enum status doc_store_pages(struct db_conn *c, int64_t document_id, int64_t vers
 			k--;
 		memcpy(text, p, k);
 		text[k] = '\0';
-		st = search_set_text(c, document_id, version, page, text);
+		st = search_store_page(c, document_id, version, page, text);
 		p += n;
 		left -= n;
 		(*pages_out)++;
@@ -270,6 +270,9 @@ enum status doc_store_pages(struct db_conn *c, int64_t document_id, int64_t vers
 			(*flagged_out)++;
 	}
 	free(text);
+	/* Reindexed once, after every page (a page at a time would be quadratic). */
+	if (st == ST_OK && *pages_out > 0)
+		st = search_pages_stored(c, document_id, version);
 	return st;
 }
 

@@ -43,10 +43,6 @@
 /* The name of the text layer's XObject on page N (unique per page: pages may share resources). */
 #define OCR_XOBJECT_FMT "SidangOCR%d"
 
-/* The error code our own refusals are thrown with (a reason for the officer as it is): MuPDF
- * throws FZ_ERROR_ABORT only when a cookie asks it to stop, and we pass none. */
-#define OCR_REFUSED FZ_ERROR_ABORT
-
 /* What the worker tells the child. */
 struct ocr_arg {
 	char mime[FILETYPE_MIME_MAX];
@@ -330,12 +326,12 @@ static void ocr_pdf(fz_context *ctx, const struct sandbox_io *io, pdf_document *
 {
 	fz_document *doc = &base->super;
 	if (fz_needs_password(ctx, doc))
-		fz_throw(ctx, OCR_REFUSED, "encrypted PDF");
+		fz_throw(ctx, DOC_REFUSED, "encrypted PDF");
 	int pages = fz_count_pages(ctx, doc);
 	if (pages <= 0)
-		fz_throw(ctx, OCR_REFUSED, "truncated or damaged PDF: it has no pages");
+		fz_throw(ctx, DOC_REFUSED, "truncated or damaged PDF: it has no pages");
 	if (pages > LIMIT_PDF_PAGES)
-		fz_throw(ctx, OCR_REFUSED, "the PDF has %d pages (at most %d)", pages,
+		fz_throw(ctx, DOC_REFUSED, "the PDF has %d pages (at most %d)", pages,
 			 LIMIT_PDF_PAGES);
 	for (int i = 0; i < pages; i++) {
 		*pageno = i + 1;
@@ -352,7 +348,7 @@ static void ocr_pdf(fz_context *ctx, const struct sandbox_io *io, pdf_document *
 			float w = r.x1 - r.x0, h = r.y1 - r.y0;
 			if (!(w > 0 && h > 0 && w <= LIMIT_PDF_PAGE_POINTS &&
 			      h <= LIMIT_PDF_PAGE_POINTS))
-				fz_throw(ctx, OCR_REFUSED,
+				fz_throw(ctx, DOC_REFUSED,
 					 "page too large: page %d is %.0f×%.0f points (at most %d×%d)",
 					 i + 1, (double)w, (double)h, LIMIT_PDF_PAGE_POINTS,
 					 LIMIT_PDF_PAGE_POINTS);
@@ -363,11 +359,11 @@ static void ocr_pdf(fz_context *ctx, const struct sandbox_io *io, pdf_document *
 			if (doc_visible_chars(p, n) < LIMIT_TEXT_MIN_CHARS) {
 				double px = (double)w * LIMIT_OCR_DPI / 72, py = (double)h * LIMIT_OCR_DPI / 72;
 				if (px * py > (double)LIMIT_OCR_PAGE_PIXELS)
-					fz_throw(ctx, OCR_REFUSED,
+					fz_throw(ctx, DOC_REFUSED,
 						 "page %d is too large to read at %d dpi", i + 1,
 						 LIMIT_OCR_DPI);
 				if (ocr_count == LIMIT_OCR_PAGES)
-					fz_throw(ctx, OCR_REFUSED,
+					fz_throw(ctx, DOC_REFUSED,
 						 "more than %d scanned pages: split the document",
 						 LIMIT_OCR_PAGES);
 				float scale = (float)LIMIT_OCR_DPI / 72;
@@ -408,10 +404,10 @@ static void ocr_image_page(fz_context *ctx, const struct sandbox_io *io, pdf_doc
 	fz_image_resolution(image, &xres, &yres);
 	int xdpi = image_dpi(xres), ydpi = image_dpi(yres);
 	if ((uint64_t)image->w * (uint64_t)image->h > LIMIT_OCR_PAGE_PIXELS)
-		fz_throw(ctx, OCR_REFUSED, "page %d is too large to read (%d×%d pixels)", pageno,
+		fz_throw(ctx, DOC_REFUSED, "page %d is too large to read (%d×%d pixels)", pageno,
 			 image->w, image->h);
 	if (ocr_count == LIMIT_OCR_PAGES)
-		fz_throw(ctx, OCR_REFUSED, "more than %d pages: split the document",
+		fz_throw(ctx, DOC_REFUSED, "more than %d pages: split the document",
 			 LIMIT_OCR_PAGES);
 	float w = (float)image->w * 72 / (float)xdpi, h = (float)image->h * 72 / (float)ydpi;
 	pdf_obj *ref = NULL, *res = NULL, *pageobj = NULL;
@@ -463,9 +459,9 @@ static void ocr_images(fz_context *ctx, const struct sandbox_io *io, pdf_documen
 	int pages = tiff ? fz_load_tiff_subimage_count(ctx, data, len) : 1;
 	if (tiff) {
 		if (pages <= 0)
-			fz_throw(ctx, OCR_REFUSED, "damaged TIFF: it has no pages");
+			fz_throw(ctx, DOC_REFUSED, "damaged TIFF: it has no pages");
 		if (pages > LIMIT_OCR_PAGES)
-			fz_throw(ctx, OCR_REFUSED, "the TIFF has %d pages (at most %d)", pages,
+			fz_throw(ctx, DOC_REFUSED, "the TIFF has %d pages (at most %d)", pages,
 				 LIMIT_OCR_PAGES);
 	}
 	for (int i = 0; i < pages; i++) {
@@ -550,18 +546,14 @@ static int ocr_document(const struct sandbox_io *io, unsigned char *const data, 
 	}
 	fz_catch(ctx)
 	{
-		if (doc_memory_exceeded() || fz_caught(ctx) == FZ_ERROR_MEMORY)
-			result = -1;
-		else if (fz_caught(ctx) == OCR_REFUSED)
-			result = doc_fail(io, DOC_EXIT_BAD_INPUT, "%s", fz_caught_message(ctx));
-		else if (pageno > 0)
-			result = doc_fail(io, DOC_EXIT_BAD_INPUT, "damaged file: page %d: %s", pageno,
-					  fz_caught_message(ctx));
+		char prefix[48];
+		if (pageno > 0)
+			snprintf(prefix, sizeof prefix, "damaged file: page %d", pageno);
 		else
-			result = doc_fail(io, DOC_EXIT_BAD_INPUT, "damaged file: %s",
-					  fz_caught_message(ctx));
+			snprintf(prefix, sizeof prefix, "damaged file");
+		result = doc_caught(ctx, io, prefix);
 	}
-	if (doc_memory_exceeded() || result == -1)
+	if (doc_memory_exceeded() && result == 0)
 		return doc_fail_memory(io);
 	/* No drops of tesseract or the context: the process ends now. */
 	return result;
@@ -631,13 +623,7 @@ enum job_outcome job_run_ocr(struct job_ctx *x, struct buf *result, struct buf *
 						   &detail);
 	close(fd);
 	if (r != SANDBOX_OK) {
-		derived_sink_abort(&sink);
-		if (r == SANDBOX_BAD_OUTPUT && sink.st != ST_OK) {
-			buf_printf(error, "cannot store the searchable PDF: %s", status_name(sink.st));
-			o = JOB_RETRY;
-		} else {
-			o = doc_sandbox_failure(r, detail, &out, error);
-		}
+		o = doc_sink_failure(r, detail, &out, &sink, "the searchable PDF", error);
 		buf_release(&out);
 		return o;
 	}

@@ -1,6 +1,6 @@
 /*
  * The job kind extract_text (every new PDF version): MuPDF reads the PDF in the sandboxed child
- * and sends back the text of each page; the worker stores it with search_set_text, so the
+ * and sends back the text of each page; the worker stores it (search_store_page), so the
  * document is found by the words on its pages. Pages with (almost) no text are scans: they are
  * counted in the result as needing OCR.
  *
