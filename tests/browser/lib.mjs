@@ -98,8 +98,10 @@ function run(args, input) {
 
 // A fresh instance: `sidang init`, the accounts of USERS (password on stdin), `sidang serve
 // --port 0` on 127.0.0.1. Returns {url, dataDir, stop()}; stop() sends SIGTERM and checks that the
-// server exits 0 with no sanitizer report.
-export async function startServer() {
+// server exits 0 with no sanitizer report. Options: ENV, variables added to the server's
+// environment (SIDANG_INBOX_SETTLE_MS ...); SERVE_ARGS, more arguments to `sidang serve`
+// (`--workers 2` ...).
+export async function startServer({env = {}, serveArgs = []} = {}) {
 	if (!fs.existsSync(BIN)) throw new Error(`sidang binary not found: ${BIN} (set SIDANG_BIN)`);
 	const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'sidang-browser-'));
 	const dataDir = path.join(tmp, 'data');
@@ -110,8 +112,8 @@ export async function startServer() {
 	}
 	const logPath = path.join(tmp, 'server.stderr');
 	const logFd = fs.openSync(logPath, 'w');
-	const proc = spawn(BIN, ['serve', '--data', dataDir, '--addr', '127.0.0.1', '--port', '0'],
-		{stdio: ['ignore', 'pipe', VERBOSE ? 'inherit' : logFd]});
+	const proc = spawn(BIN, ['serve', '--data', dataDir, '--addr', '127.0.0.1', '--port', '0', ...serveArgs],
+		{stdio: ['ignore', 'pipe', VERBOSE ? 'inherit' : logFd], env: {...process.env, ...env}});
 	fs.closeSync(logFd);
 	// Should this process die, take the server with it.
 	const killOnExit = () => proc.kill('SIGKILL');

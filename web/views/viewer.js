@@ -74,16 +74,41 @@ export async function renderViewer(container, route) {
 	const derived = isCurrent && Array.isArray(current.derived) ? current.derived : [];
 
 	const contentId = uid('viewer-content');
+	let actions = v ? contentActions(doc, v, derived) : null;
+	const head = h('div', {class: 'section-head'},
+		h('h2', {id: contentId}, isCurrent ? t('viewer.content') : t('viewer.contentVersion', {n: fmtNumber(v.version)})),
+		actions);
 	const content = h('section', {class: 'card viewer-content', 'aria-labelledby': contentId},
-		h('div', {class: 'section-head'},
-			h('h2', {id: contentId}, isCurrent ? t('viewer.content') : t('viewer.contentVersion', {n: fmtNumber(v.version)})),
-			v ? contentActions(doc, v, derived) : null),
+		head,
 		missingVersion ? h('div', {class: 'alert alert-warn', role: 'alert'}, t('viewer.noSuchVersion', {n: wanted})) : null,
 		v ? contentView(doc, v, derived) : h('p', {class: 'empty'}, t('viewer.noContent')));
 
-	container.append(content, factsCard(doc, v), jobsCard(container, doc), versionsCard(doc, versions, v));
+	// A job that makes a file offered here (the OCR's searchable PDF, the office preview) finished
+	// after the document was read: read it again, once, and offer the file without a reload.
+	let reread = false;
+	const onJobs = (items) => {
+		if (reread || !isCurrent) return;
+		const made = items.some((j) => j.state === 'done' && j.version === v.version && MADE_BY[j.kind]
+			&& !derived.includes(MADE_BY[j.kind]));
+		if (!made) return;
+		reread = true;
+		api.document(doc.id).then((fresh) => {
+			const cv = fresh && fresh.current_version;
+			if (!container.isConnected || !cv || cv.version !== v.version || !Array.isArray(cv.derived)) return;
+			const next = contentActions(doc, v, cv.derived);
+			if (!next) return;
+			if (actions) actions.replaceWith(next);
+			else head.append(next);
+			actions = next;
+		}).catch(() => {});
+	};
+
+	container.append(content, factsCard(doc, v), jobsCard(container, doc, onJobs), versionsCard(doc, versions, v));
 	return {title: doc.title};
 }
+
+// The derived file each job kind makes, for those the viewer offers.
+const MADE_BY = {ocr: 'searchable_pdf', office_preview: 'preview_pdf'};
 
 // Shown in the page: a new tab and a download beside the heading. Anything else has its own
 // download button in the content card. Beside them, the derived files: the searchable PDF
@@ -205,7 +230,7 @@ function versionsCard(doc, versions, shown) {
 // replaced, so CONTAINER is no longer in the document).
 const JOBS_REFRESH_MS = 5000;
 
-function jobsCard(container, doc) {
+function jobsCard(container, doc, onJobs) {
 	const id = uid('viewer-jobs');
 	const body = h('div', {'aria-busy': 'true'}, h('p', {class: 'muted'}, t('common.loading')));
 	const status = h('p', {class: 'hint', role: 'status'});
@@ -227,6 +252,7 @@ function jobsCard(container, doc) {
 		body.removeAttribute('aria-busy');
 		const items = res && Array.isArray(res.items) ? res.items : [];
 		body.replaceChildren(jobsTable(doc, items));
+		if (onJobs) onJobs(items);
 		const busy = items.some((j) => j.state === 'queued' || j.state === 'running');
 		status.textContent = busy ? t('jobs.refreshing') : '';
 		status.hidden = !busy;
