@@ -8,6 +8,7 @@ sends). Each tool reads all of them with as many processes as there are cores:
 
   sidang     `sidang serve --workers 0` takes the uploads, then one `sidang worker` per core runs
              the queue (extract_text, then ocr: render, tesseract C API, searchable PDF, index)
+  sidang, 1 doc   the same pages as one PDF: one worker reads it in parts, one child per core
   tesseract  `tesseract PAGE.png OUT -l ind+eng pdf`, OMP_THREAD_LIMIT=1, one process per core
   ocrmypdf   `ocrmypdf -l ind+eng --jobs 1 DOC.pdf OUT.pdf`, one document per core at a time
 
@@ -76,7 +77,8 @@ def make_pages(d, n_pages, per_doc, seed=20261124):
         name = "scan%02d.pdf" % (k // per_doc)
         run(["mutool", "convert", "-O", "compress", "-o", name, *pngs[k:k + per_doc]], cwd=d)
         docs.append(os.path.join(d, name))
-    return [os.path.join(d, p) for p in pngs], docs
+    run(["mutool", "convert", "-O", "compress", "-o", "all.pdf", *pngs], cwd=d)
+    return [os.path.join(d, p) for p in pngs], docs, os.path.join(d, "all.pdf")
 
 
 class Measure:
@@ -128,7 +130,7 @@ def bench_sidang(binary, docs, n, pages):
             with open(path, "rb") as f:
                 r = c.upload(meeting, f.read(), filename=os.path.basename(path), source="scan",
                              extra={"scanned_by": "Bench", "scanned_at": "2026-11-24",
-                                    "scan_device": "mutool", "scan_pages": "4"})
+                                    "scan_device": "mutool", "scan_pages": "1"})
             if r.status != 201:
                 raise SystemExit("upload failed: %s" % r.describe())
         db = os.path.join(data.path, "sidang.db")
@@ -175,11 +177,12 @@ def main():
     n = cores()
     work = tempfile.mkdtemp(prefix="sidang-ocr-bench-")
     try:
-        pngs, docs = make_pages(work, a.pages, a.pages_per_doc)
+        pngs, docs, whole = make_pages(work, a.pages, a.pages_per_doc)
         print("OCR bench: %d scanned A4 pages at 300 dpi (%d PDFs of %d), %d cores, "
               "languages ind+eng" % (len(pngs), len(docs), a.pages_per_doc, n))
         results = []
         results.append(("sidang worker", bench_sidang(a.sidang, docs, n, len(pngs))))
+        results.append(("sidang, 1 doc", bench_sidang(a.sidang, [whole], n, len(pngs))))
         results.append(("tesseract CLI", bench_tesseract(pngs, work, n)))
         if shutil.which("ocrmypdf"):
             results.append(("ocrmypdf", bench_ocrmypdf(docs, work, n)))

@@ -159,6 +159,11 @@
 /* Memory of the OCR child: the input, MuPDF (LIMIT_PDF_MEMORY_BYTES) and tesseract's models
  * and page images. */
 #define LIMIT_OCR_MEMORY_BYTES (2048ULL * 1024 * 1024)
+/* A long scan is read by several children at once (one per free core), each with at least this
+ * many scanned pages (every child loads the language models once, about half a second). */
+#define LIMIT_OCR_PART_MIN_PAGES 3
+/* The text-only PDF of one part (invisible words: a few KiB a page). */
+#define LIMIT_OCR_TEXT_PDF_BYTES (64ULL * 1024 * 1024)
 /* A derived file (searchable PDF, preview) streamed from a child into the blob store. */
 #define LIMIT_DERIVED_BYTES (4ULL * 1024 * 1024 * 1024)
 

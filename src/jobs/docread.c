@@ -75,7 +75,8 @@ int doc_read_input(const struct sandbox_io *io, unsigned char **data, size_t *le
 	if (!p)
 		return SANDBOX_EXIT_NOMEM;
 	while (got < size) {
-		ssize_t n = read(io->in_fd, p + got, size - got);
+		/* pread: children reading the same input at once share its offset. */
+		ssize_t n = pread(io->in_fd, p + got, size - got, (off_t)got);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n <= 0) {
@@ -274,6 +275,28 @@ enum status doc_store_pages(struct db_conn *c, int64_t document_id, int64_t vers
 	if (st == ST_OK && *pages_out > 0)
 		st = search_pages_stored(c, document_id, version);
 	return st;
+}
+
+int doc_record_pages(const struct buf *out, int *pages, int max)
+{
+	const unsigned char *p = (const unsigned char *)out->ptr;
+	size_t left = out->len;
+	int k = 0;
+	while (left > 0) {
+		if (left < DOC_RECORD_HEADER)
+			return -1;
+		uint32_t page = get_u32(p), n = get_u32(p + 5);
+		if (n > left - DOC_RECORD_HEADER || page > (uint32_t)INT32_MAX)
+			return -1;
+		if (page > 0) {
+			if (k == max)
+				return -1;
+			pages[k++] = (int)page - 1;
+		}
+		p += DOC_RECORD_HEADER + n;
+		left -= DOC_RECORD_HEADER + n;
+	}
+	return k;
 }
 
 enum job_outcome doc_store_failure(enum status st, struct buf *error)

@@ -78,6 +78,9 @@ enum job_outcome doc_sandbox_failure(enum sandbox_result r, int detail, const st
 struct derived_sink;
 enum job_outcome doc_sink_failure(enum sandbox_result r, int detail, const struct buf *out,
 				  struct derived_sink *sink, const char *what, struct buf *error);
+/* The pages (0-based, in order) of the page records in OUT into PAGES (at most MAX); their count,
+ * or -1 when OUT is malformed or has more. */
+int doc_record_pages(const struct buf *out, int *pages, int max);
 /* The outcome for status ST of storing a document's results, with ERROR set. */
 enum job_outcome doc_store_failure(enum status st, struct buf *error);
 

@@ -21,6 +21,7 @@
  * as OpenMP reads it when the library loads, and one worker runs per core.
  */
 #include <errno.h>
+#include <jansson.h>
 #include <fcntl.h>
 #include <mupdf/fitz.h>
 #include <mupdf/pdf.h>
@@ -44,8 +45,22 @@
 #define OCR_XOBJECT_FMT "SidangOCR%d"
 
 /* What the worker tells the child. */
+enum ocr_mode {
+	OCR_WHOLE, /* OCR every scanned page and write the searchable PDF */
+	OCR_PART,  /* OCR the scanned pages of [first, last) and write the text-only PDF */
+	OCR_MERGE, /* lay the parts' text-only PDFs over the original and write the result */
+};
+
 struct ocr_arg {
 	char mime[FILETYPE_MIME_MAX];
+	enum ocr_mode mode;
+	int first, last; /* OCR_PART: 0-based page range */
+	/* OCR_MERGE: each part's text-only PDF (in the worker's memory, which the child has as a
+	 * copy) and the 0-based base pages its pages belong to, in order. */
+	int nparts;
+	const struct buf *text_pdf[SANDBOX_MAX_TASKS];
+	const int *pages[SANDBOX_MAX_TASKS];
+	int npages[SANDBOX_MAX_TASKS];
 };
 
 /* --- in the child ------------------------------------------------------------------------- */
@@ -272,35 +287,49 @@ static void overlay_page(fz_context *ctx, pdf_document *base, int pageno, pdf_do
 static int ocr_pages[LIMIT_OCR_PAGES];
 static int ocr_count;
 
-/* Ends the text-only document and lays its pages over BASE's, then writes BASE to the data
- * pipe. */
-static void finish(fz_context *ctx, const struct sandbox_io *io, pdf_document *base)
+/* Lays the N pages of the text-only PDF TDATA[0..TLEN) over the pages PAGES (0-based) of BASE. */
+static void overlay_text_pdf(fz_context *ctx, pdf_document *base, const unsigned char *tdata,
+			     size_t tlen, const int *pages, int n)
 {
-	if (!TessResultRendererEndDocument(renderer))
-		fz_throw(ctx, FZ_ERROR_GENERIC, "tesseract's PDF renderer failed");
-	size_t tlen = 0;
-	unsigned char *tdata = read_text_pdf(&tlen);
-	if (!tdata)
-		fz_throw(ctx, FZ_ERROR_GENERIC, "the OCR text layer is missing");
 	fz_stream *stm = NULL;
 	pdf_document *tdoc = NULL;
 	pdf_graft_map *map = NULL;
-	fz_output *out = NULL;
-	static struct data_out d;
 	fz_var(stm);
 	fz_var(tdoc);
 	fz_var(map);
-	fz_var(out);
 	fz_try(ctx)
 	{
 		stm = fz_open_memory(ctx, tdata, tlen);
 		tdoc = pdf_open_document_with_stream(ctx, stm);
-		if (pdf_count_pages(ctx, tdoc) != ocr_count)
+		if (pdf_count_pages(ctx, tdoc) != n)
 			fz_throw(ctx, FZ_ERROR_GENERIC, "the OCR text layer has %d pages, not %d",
-				 pdf_count_pages(ctx, tdoc), ocr_count);
+				 pdf_count_pages(ctx, tdoc), n);
 		map = pdf_new_graft_map(ctx, base);
-		for (int k = 0; k < ocr_count; k++)
-			overlay_page(ctx, base, ocr_pages[k], tdoc, k, map);
+		for (int k = 0; k < n; k++) {
+			if (pages[k] < 0 || pages[k] >= pdf_count_pages(ctx, base))
+				fz_throw(ctx, FZ_ERROR_GENERIC, "the OCR text layer names page %d",
+					 pages[k] + 1);
+			overlay_page(ctx, base, pages[k], tdoc, k, map);
+		}
+	}
+	fz_always(ctx)
+	{
+		pdf_drop_graft_map(ctx, map);
+		pdf_drop_document(ctx, tdoc);
+		fz_drop_stream(ctx, stm);
+	}
+	fz_catch(ctx)
+		fz_rethrow(ctx);
+}
+
+/* Writes BASE whole to the data pipe. */
+static void write_base(fz_context *ctx, const struct sandbox_io *io, pdf_document *base)
+{
+	static struct data_out d;
+	fz_output *out = NULL;
+	fz_var(out);
+	fz_try(ctx)
+	{
 		d.io = io;
 		out = fz_new_output(ctx, 0, &d, data_write, data_close, NULL);
 		out->tell = data_tell;
@@ -310,19 +339,34 @@ static void finish(fz_context *ctx, const struct sandbox_io *io, pdf_document *b
 		fz_close_output(ctx, out);
 	}
 	fz_always(ctx)
-	{
 		fz_drop_output(ctx, out);
-		pdf_drop_graft_map(ctx, map);
-		pdf_drop_document(ctx, tdoc);
-		fz_drop_stream(ctx, stm);
-	}
 	fz_catch(ctx)
 		fz_rethrow(ctx);
 }
 
+/* Ends the text-only document. OCR_WHOLE: lays its pages over BASE's and writes BASE to the data
+ * pipe; OCR_PART: writes the text-only PDF itself there. */
+static void finish(fz_context *ctx, const struct sandbox_io *io, pdf_document *base,
+		   enum ocr_mode mode)
+{
+	if (!TessResultRendererEndDocument(renderer))
+		fz_throw(ctx, FZ_ERROR_GENERIC, "tesseract's PDF renderer failed");
+	size_t tlen = 0;
+	unsigned char *tdata = read_text_pdf(&tlen);
+	if (!tdata)
+		fz_throw(ctx, FZ_ERROR_GENERIC, "the OCR text layer is missing");
+	if (mode == OCR_PART) {
+		if (!sandbox_write_data(io, tdata, tlen))
+			fz_throw(ctx, FZ_ERROR_GENERIC, "cannot pass on the OCR text layer");
+		return;
+	}
+	overlay_text_pdf(ctx, base, tdata, tlen, ocr_pages, ocr_count);
+	write_base(ctx, io, base);
+}
+
 /* A PDF: OCRs the pages with less than LIMIT_TEXT_MIN_CHARS characters of text. */
-static void ocr_pdf(fz_context *ctx, const struct sandbox_io *io, pdf_document *base,
-		    volatile int *pageno)
+static void ocr_pdf(fz_context *ctx, const struct sandbox_io *io, pdf_document *base, int first,
+		    int last, volatile int *pageno)
 {
 	fz_document *doc = &base->super;
 	if (fz_needs_password(ctx, doc))
@@ -333,7 +377,8 @@ static void ocr_pdf(fz_context *ctx, const struct sandbox_io *io, pdf_document *
 	if (pages > LIMIT_PDF_PAGES)
 		fz_throw(ctx, DOC_REFUSED, "the PDF has %d pages (at most %d)", pages,
 			 LIMIT_PDF_PAGES);
-	for (int i = 0; i < pages; i++) {
+	const int end = last < pages ? last : pages;
+	for (int i = first; i < end; i++) {
 		*pageno = i + 1;
 		fz_page *page = fz_load_page(ctx, doc, i);
 		fz_stext_page *text = NULL;
@@ -384,7 +429,7 @@ static void ocr_pdf(fz_context *ctx, const struct sandbox_io *io, pdf_document *
 		}
 		fz_catch(ctx)
 			fz_rethrow(ctx);
-		sandbox_progress(io, (i + 1) * 95 / pages);
+		sandbox_progress(io, (i + 1 - first) * 95 / (end - first));
 		if (doc_memory_exceeded())
 			fz_throw(ctx, FZ_ERROR_MEMORY, "out of memory");
 	}
@@ -523,20 +568,35 @@ static int ocr_document(const struct sandbox_io *io, unsigned char *const data, 
 	volatile int result = 0;
 	fz_var(stm);
 	fz_var(base);
+	const struct ocr_arg *a = io->arg;
 	fz_try(ctx)
 	{
 		if (strcmp(mime, "application/pdf") == 0) {
 			stm = fz_open_memory(ctx, data, len);
 			base = pdf_open_document_with_stream(ctx, stm);
-			ocr_pdf(ctx, io, base, &pageno);
 		} else {
 			base = pdf_create_document(ctx);
-			ocr_images(ctx, io, base, data, len, strcmp(mime, "image/tiff") == 0,
-				   &pageno);
 		}
-		pageno = 0;
-		if (ocr_count > 0)
-			finish(ctx, io, base);
+		if (a->mode == OCR_MERGE) {
+			/* The parts are read; their text layers go over the original. */
+			for (int k = 0; k < a->nparts; k++)
+				if (a->npages[k] > 0)
+					overlay_text_pdf(ctx, base,
+							 (const unsigned char *)a->text_pdf[k]->ptr,
+							 a->text_pdf[k]->len, a->pages[k],
+							 a->npages[k]);
+			write_base(ctx, io, base);
+		} else {
+			if (strcmp(mime, "application/pdf") == 0)
+				ocr_pdf(ctx, io, base, a->mode == OCR_PART ? a->first : 0,
+					a->mode == OCR_PART ? a->last : LIMIT_PDF_PAGES, &pageno);
+			else
+				ocr_images(ctx, io, base, data, len,
+					   strcmp(mime, "image/tiff") == 0, &pageno);
+			pageno = 0;
+			if (ocr_count > 0)
+				finish(ctx, io, base, a->mode);
+		}
 		sandbox_progress(io, 100);
 	}
 	fz_always(ctx)
@@ -567,19 +627,23 @@ static bool ocr_wanted(const char *mime)
 	       strcmp(mime, "image/png") == 0 || strcmp(mime, "image/tiff") == 0;
 }
 
-/* Records the searchable PDF (when there is one) and the pages' text in one transaction. */
-static enum job_outcome store(struct job_ctx *x, const struct buf *out, const char *sha,
+/* Records the searchable PDF (when there is one) and the pages' text of the N outputs OUTS in
+ * one transaction. */
+static enum job_outcome store(struct job_ctx *x, struct buf *const *outs, int n, const char *sha,
 			      uint64_t size, int *pages_out, struct buf *error)
 {
-	int flagged = 0;
 	enum status st = db_begin(x->c);
+	*pages_out = 0;
 	if (st == ST_OK) {
 		if (sha)
 			st = derived_record(x->c, x->job->document_id, x->job->version,
 					    DERIVED_SEARCHABLE_PDF, sha, size, "application/pdf");
-		if (st == ST_OK)
-			st = doc_store_pages(x->c, x->job->document_id, x->job->version, out,
-					     pages_out, &flagged);
+		for (int i = 0; i < n && st == ST_OK; i++) {
+			int pages = 0, flagged = 0;
+			st = doc_store_pages(x->c, x->job->document_id, x->job->version, outs[i],
+					     &pages, &flagged);
+			*pages_out += pages;
+		}
 		if (st == ST_OK)
 			st = db_commit(x->c);
 		else
@@ -588,9 +652,142 @@ static enum job_outcome store(struct job_ctx *x, const struct buf *out, const ch
 	return st == ST_OK ? JOB_DONE : doc_store_failure(st, error);
 }
 
+/* How many children read this document at once: one per free core (cores less the other OCR
+ * jobs running), each with at least LIMIT_OCR_PART_MIN_PAGES of the scanned pages extract_text
+ * counted; 1 for an image (its pages are few) or when the count is unknown. SIDANG_OCR_PARTS
+ * sets it (tests). *PAGES_OUT gets the PDF's page count. */
+static int plan_parts(struct job_ctx *x, const char *mime, int *pages_out)
+{
+	*pages_out = 0;
+	if (strcmp(mime, "application/pdf") != 0)
+		return 1;
+	int pages = 0, scanned = 0;
+	struct db_stmt *s;
+	bool row = false;
+	if (db_prepare(x->c, SQL_JOB_RESULT_OF, &s) == ST_OK) {
+		db_bind_text(s, 1, JOB_KIND_EXTRACT_TEXT);
+		db_bind_int(s, 2, x->job->document_id);
+		db_bind_int(s, 3, x->job->version);
+		if (db_step(s, &row) == ST_OK && row && db_col_text(s, 0)) {
+			json_t *r = json_loads(db_col_text(s, 0), 0, NULL);
+			json_t *p = json_object_get(r, "pages"), *o = json_object_get(r, "needs_ocr");
+			if (json_is_integer(p) && json_is_integer(o) && json_integer_value(p) > 0 &&
+			    json_integer_value(p) <= LIMIT_PDF_PAGES && json_integer_value(o) >= 0) {
+				pages = (int)json_integer_value(p);
+				scanned = (int)json_integer_value(o);
+			}
+			json_decref(r);
+		}
+		db_done(s);
+	}
+	if (pages == 0)
+		return 1;
+	*pages_out = pages;
+	int others = 0;
+	if (db_prepare(x->c, SQL_JOB_RUNNING_OTHERS, &s) == ST_OK) {
+		db_bind_text(s, 1, JOB_KIND_OCR);
+		db_bind_int(s, 2, x->job->id);
+		if (db_step(s, &row) == ST_OK && row)
+			others = (int)db_col_int(s, 0);
+		db_done(s);
+	}
+	long cores = sysconf(_SC_NPROCESSORS_ONLN);
+	long k = cores - others;
+	if (k > scanned / LIMIT_OCR_PART_MIN_PAGES)
+		k = scanned / LIMIT_OCR_PART_MIN_PAGES;
+	const char *forced = getenv("SIDANG_OCR_PARTS");
+	if (forced && forced[0])
+		k = strtol(forced, NULL, 10);
+	if (k > SANDBOX_MAX_TASKS)
+		k = SANDBOX_MAX_TASKS;
+	if (k > pages)
+		k = pages;
+	return k < 2 ? 1 : (int)k;
+}
+
+static bool buf_sink(void *ctx, const void *p, size_t n)
+{
+	return buf_add(ctx, p, n) == ST_OK;
+}
+
+/* The parts of a PDF read at once, then laid over the original by one more child. */
+struct parts {
+	int n;
+	struct ocr_arg arg[SANDBOX_MAX_TASKS];
+	struct sandbox_hooks hooks[SANDBOX_MAX_TASKS];
+	struct sandbox_task tasks[SANDBOX_MAX_TASKS];
+	struct buf out[SANDBOX_MAX_TASKS];
+	struct buf text_pdf[SANDBOX_MAX_TASKS];
+	int *pages[SANDBOX_MAX_TASKS];
+	struct ocr_arg merge;
+};
+
+static void parts_free(struct parts *ps)
+{
+	for (int i = 0; i < ps->n; i++) {
+		buf_release(&ps->out[i]);
+		buf_release(&ps->text_pdf[i]);
+		free(ps->pages[i]);
+	}
+}
+
+/* OCRs the PDF in FD in PS->n parts of its TOTAL pages at once, then merges their text layers
+ * over the original into SINK. */
+static enum job_outcome run_parts(struct job_ctx *x, const struct sandbox_limits *limits, int fd,
+				  const char *mime, int total, struct parts *ps,
+				  struct derived_sink *sink, struct buf *error)
+{
+	for (int i = 0; i < ps->n; i++) {
+		struct ocr_arg *a = &ps->arg[i];
+		memset(a, 0, sizeof *a);
+		snprintf(a->mime, sizeof a->mime, "%s", mime);
+		a->mode = OCR_PART;
+		a->first = (int)((int64_t)total * i / ps->n);
+		a->last = (int)((int64_t)total * (i + 1) / ps->n);
+		buf_init(&ps->out[i], LIMIT_WORKER_OUTPUT_BYTES);
+		buf_init(&ps->text_pdf[i], LIMIT_OCR_TEXT_PDF_BYTES);
+		ps->pages[i] = NULL;
+		ps->hooks[i] = (struct sandbox_hooks){ocr_prepare, true, buf_sink, &ps->text_pdf[i]};
+		ps->tasks[i] = (struct sandbox_task){&ps->hooks[i], fd, child_ocr, a, &ps->out[i],
+						     SANDBOX_OK, 0};
+	}
+	size_t failed = 0;
+	enum sandbox_result r = job_sandbox_many(x, limits, ps->tasks, (size_t)ps->n, &failed);
+	if (r != SANDBOX_OK)
+		return doc_sandbox_failure(r, ps->tasks[failed].detail, &ps->out[failed], error);
+	struct ocr_arg *m = &ps->merge;
+	memset(m, 0, sizeof *m);
+	snprintf(m->mime, sizeof m->mime, "%s", mime);
+	m->mode = OCR_MERGE;
+	m->nparts = ps->n;
+	for (int i = 0; i < ps->n; i++) {
+		int span = ps->arg[i].last - ps->arg[i].first;
+		ps->pages[i] = malloc(sizeof(int) * (size_t)(span > 0 ? span : 1));
+		int k = ps->pages[i] ? doc_record_pages(&ps->out[i], ps->pages[i], span) : -1;
+		if (k < 0) {
+			buf_adds(error, "the parser's output is malformed");
+			return JOB_RETRY;
+		}
+		m->text_pdf[i] = &ps->text_pdf[i];
+		m->pages[i] = ps->pages[i];
+		m->npages[i] = k;
+	}
+	struct sandbox_hooks hooks = {NULL, false, derived_sink_write, sink};
+	struct buf out;
+	buf_init(&out, 64 * 1024);
+	int detail = 0;
+	r = job_sandbox_hooked(x, limits, &hooks, fd, child_ocr, m, &out, &detail);
+	enum job_outcome o = JOB_DONE;
+	if (r != SANDBOX_OK)
+		o = doc_sink_failure(r, detail, &out, sink, "the searchable PDF", error);
+	buf_release(&out);
+	return o;
+}
+
 enum job_outcome job_run_ocr(struct job_ctx *x, struct buf *result, struct buf *error)
 {
 	static struct ocr_arg arg;
+	memset(&arg, 0, sizeof arg);
 	int fd = -1;
 	enum job_outcome o = job_open_blob_mime(x, &fd, NULL, NULL, arg.mime, error);
 	if (o != JOB_DONE)
@@ -615,42 +812,58 @@ enum job_outcome job_run_ocr(struct job_ctx *x, struct buf *result, struct buf *
 									  : LIMIT_OCR_MEMORY_BYTES;
 	limits.cpu_seconds = LIMIT_OCR_CPU_SECONDS;
 	limits.wall_ms = LIMIT_OCR_WALL_SECONDS * 1000u;
-	struct sandbox_hooks hooks = {ocr_prepare, true, derived_sink_write, &sink};
+	int total = 0;
+	static struct parts ps;
+	ps.n = plan_parts(x, arg.mime, &total);
 	struct buf out;
 	buf_init(&out, LIMIT_WORKER_OUTPUT_BYTES);
-	int detail = 0;
-	enum sandbox_result r = job_sandbox_hooked(x, &limits, &hooks, fd, child_ocr, &arg, &out,
-						   &detail);
-	close(fd);
-	if (r != SANDBOX_OK) {
-		o = doc_sink_failure(r, detail, &out, &sink, "the searchable PDF", error);
-		buf_release(&out);
-		return o;
+	struct buf *outs[SANDBOX_MAX_TASKS] = {&out};
+	int nouts = 1;
+	if (ps.n > 1) {
+		o = run_parts(x, &limits, fd, arg.mime, total, &ps, &sink, error);
+		for (int i = 0; i < ps.n; i++)
+			outs[i] = &ps.out[i];
+		nouts = ps.n;
+	} else {
+		arg.mode = OCR_WHOLE;
+		struct sandbox_hooks hooks = {ocr_prepare, true, derived_sink_write, &sink};
+		int detail = 0;
+		enum sandbox_result r = job_sandbox_hooked(x, &limits, &hooks, fd, child_ocr, &arg,
+							   &out, &detail);
+		if (r != SANDBOX_OK)
+			o = doc_sink_failure(r, detail, &out, &sink, "the searchable PDF", error);
 	}
+	close(fd);
 	char sha[65] = "";
 	uint64_t size = 0;
-	bool have_pdf = derived_sink_size(&sink) > 0;
-	if (have_pdf) {
-		st = derived_sink_commit(&sink, sha, &size);
-		if (st != ST_OK) {
-			buf_printf(error, "cannot store the searchable PDF: %s", status_name(st));
-			buf_release(&out);
-			return JOB_RETRY;
+	bool have_pdf = false;
+	if (o == JOB_DONE) {
+		have_pdf = derived_sink_size(&sink) > 0;
+		if (have_pdf) {
+			st = derived_sink_commit(&sink, sha, &size);
+			if (st != ST_OK) {
+				buf_printf(error, "cannot store the searchable PDF: %s",
+					   status_name(st));
+				o = JOB_RETRY;
+			}
+		} else {
+			derived_sink_abort(&sink);
 		}
-	} else {
-		derived_sink_abort(&sink);
 	}
 	int pages = 0;
-	o = store(x, &out, have_pdf ? sha : NULL, size, &pages, error);
+	if (o == JOB_DONE)
+		o = store(x, outs, nouts, have_pdf ? sha : NULL, size, &pages, error);
 	if (o == JOB_DONE) {
 		if (have_pdf)
 			buf_printf(result,
-				   "{\"ocr_pages\": %d, \"searchable_pdf\": {\"sha256\": \"%s\", "
-				   "\"size\": %llu}}",
-				   pages, sha, (unsigned long long)size);
+				   "{\"ocr_pages\": %d, \"parts\": %d, \"searchable_pdf\": "
+				   "{\"sha256\": \"%s\", \"size\": %llu}}",
+				   pages, ps.n, sha, (unsigned long long)size);
 		else
-			buf_printf(result, "{\"ocr_pages\": 0}");
+			buf_printf(result, "{\"ocr_pages\": 0, \"parts\": %d}", ps.n);
 	}
+	if (ps.n > 1)
+		parts_free(&ps);
 	buf_release(&out);
 	return o;
 }

@@ -83,6 +83,10 @@ enum sandbox_result job_sandbox_hooked(struct job_ctx *x, const struct sandbox_l
  * is stopping or lost the lease). */
 bool job_keepalive(struct job_ctx *x, int progress);
 
+/* Runs the N TASKS at once (sandbox_run_many), renewing the lease with their mean progress. */
+enum sandbox_result job_sandbox_many(struct job_ctx *x, const struct sandbox_limits *limits,
+				     struct sandbox_task *tasks, size_t n, size_t *failed_out);
+
 /* The outcome for a sandbox result other than SANDBOX_OK: a readable error in ERROR, including
  * the parser's own message for SANDBOX_FAILED. */
 enum job_outcome job_sandbox_failure(enum sandbox_result r, int detail, const struct buf *out,

@@ -285,32 +285,49 @@ enum sandbox_result sandbox_run_hooked(const struct sandbox_limits *limits,
 				       const void *arg, sandbox_tick_fn tick, void *tick_ctx,
 				       struct buf *out, int *detail_out)
 {
-	struct sandbox_limits defaults;
-	if (!limits) {
-		sandbox_default_limits(&defaults);
-		limits = &defaults;
-	}
+	struct sandbox_task t = {hooks, in_fd, fn, arg, out, SANDBOX_OK, 0};
+	enum sandbox_result r = sandbox_run_many(limits, &t, 1, tick, tick_ctx, NULL);
 	if (detail_out)
-		*detail_out = 0;
-	bool with_data = hooks && hooks->sink;
+		*detail_out = t.detail;
+	return r;
+}
+
+/* One running child of sandbox_run_many. */
+struct running {
+	pid_t pid;
+	int out_fd, prog_fd, data_fd; /* read ends, -1 once at EOF (or never opened) */
+	int progress;
+	enum sandbox_result killed; /* why we killed it, if we did */
+	int status;
+	bool reaped;
+};
+
+static void close_pair(int p[2])
+{
+	for (int i = 0; i < 2; i++)
+		if (p[i] >= 0)
+			close(p[i]);
+}
+
+/* Forks task T's child; false if the pipes or the fork could not be made. */
+static bool spawn(const struct sandbox_limits *limits, const struct sandbox_task *t,
+		  struct running *r)
+{
+	bool with_data = t->hooks && t->hooks->sink;
 	int out_p[2] = {-1, -1}, prog_p[2] = {-1, -1}, data_p[2] = {-1, -1};
 	if (pipe2(out_p, O_CLOEXEC) != 0 || pipe2(prog_p, O_CLOEXEC) != 0 ||
 	    (with_data && pipe2(data_p, O_CLOEXEC) != 0)) {
-		for (int i = 0; i < 2; i++) {
-			if (out_p[i] >= 0)
-				close(out_p[i]);
-			if (prog_p[i] >= 0)
-				close(prog_p[i]);
-			if (data_p[i] >= 0)
-				close(data_p[i]);
-		}
-		return SANDBOX_ERROR;
+		close_pair(out_p);
+		close_pair(prog_p);
+		close_pair(data_p);
+		return false;
 	}
 	pid_t parent = getpid();
 	fflush(NULL); /* nothing buffered twice */
 	pid_t pid = fork();
 	if (pid == 0)
-		child_main(limits, hooks, in_fd, out_p[1], prog_p[1], data_p[1], parent, fn, arg);
+		child_main(limits, t->hooks, t->in_fd, out_p[1], prog_p[1], data_p[1], parent, t->fn,
+			   t->arg);
 	close(out_p[1]);
 	close(prog_p[1]);
 	if (with_data)
@@ -320,88 +337,53 @@ enum sandbox_result sandbox_run_hooked(const struct sandbox_limits *limits,
 		close(prog_p[0]);
 		if (with_data)
 			close(data_p[0]);
-		return SANDBOX_ERROR;
+		return false;
 	}
 	fcntl(out_p[0], F_SETFL, O_NONBLOCK);
 	fcntl(prog_p[0], F_SETFL, O_NONBLOCK);
 	if (with_data)
 		fcntl(data_p[0], F_SETFL, O_NONBLOCK);
-	enum sandbox_result killed = SANDBOX_OK; /* why we killed it, if we did */
-	int progress = 0;
-	bool out_open = true, prog_open = true, data_open = with_data;
-	int64_t start = monotonic_ms(), last_tick = start;
-	int status = 0;
-	for (;;) {
-		if (out_open || prog_open || data_open) {
-			struct pollfd pf[3] = {{out_open ? out_p[0] : -1, POLLIN, 0},
-					       {prog_open ? prog_p[0] : -1, POLLIN, 0},
-					       {data_open ? data_p[0] : -1, POLLIN, 0}};
-			if (poll(pf, 3, 100) > 0) {
-				if (data_open && pf[2].revents) {
-					int r = drain_data(data_p[0], hooks);
-					if (r < 0 && killed == SANDBOX_OK) {
-						killed = SANDBOX_BAD_OUTPUT;
-						kill(pid, SIGKILL);
-					}
-					if (r != 0)
-						data_open = false;
-				}
-				if (out_open && pf[0].revents) {
-					int r = drain(out_p[0], out, NULL);
-					if (r < 0 && killed == SANDBOX_OK) {
-						killed = SANDBOX_BAD_OUTPUT;
-						kill(pid, SIGKILL);
-					}
-					if (r != 0)
-						out_open = false;
-				}
-				if (prog_open && pf[1].revents && drain(prog_p[0], NULL, &progress) != 0)
-					prog_open = false;
-			}
-		} else {
-			pid_t w = waitpid(pid, &status, WNOHANG);
-			if (w == pid)
-				break;
-			if (w < 0 && errno != EINTR)
-				break; /* cannot happen: the child is ours */
-			struct timespec ts = {0, 10 * 1000 * 1000};
-			nanosleep(&ts, NULL);
-		}
-		int64_t now = monotonic_ms();
-		if (killed == SANDBOX_OK && now - start > (int64_t)limits->wall_ms) {
-			killed = SANDBOX_TIMEOUT;
-			kill(pid, SIGKILL);
-		}
-		if (tick && now - last_tick >= 1000) {
-			last_tick = now;
-			if (!tick(tick_ctx, progress) && killed == SANDBOX_OK) {
-				killed = SANDBOX_ABORTED;
-				kill(pid, SIGKILL);
-			}
-		}
+	*r = (struct running){pid, out_p[0], prog_p[0], with_data ? data_p[0] : -1, 0, SANDBOX_OK,
+			      0, false};
+	return true;
+}
+
+static void stop(struct running *r, enum sandbox_result why)
+{
+	if (r->killed == SANDBOX_OK && !r->reaped) {
+		r->killed = why;
+		kill(r->pid, SIGKILL);
 	}
-	close(out_p[0]);
-	close(prog_p[0]);
-	if (with_data)
-		close(data_p[0]);
-	if (killed != SANDBOX_OK) {
-		if (detail_out && killed == SANDBOX_TIMEOUT)
-			*detail_out = (int)limits->wall_ms;
-		return killed;
+}
+
+static void close_fd(int *fd)
+{
+	if (*fd >= 0)
+		close(*fd);
+	*fd = -1;
+}
+
+/* How child R ended, as a result, with *DETAIL. */
+static enum sandbox_result classify(const struct running *r, const struct sandbox_limits *limits,
+				    int *detail)
+{
+	*detail = 0;
+	if (r->killed != SANDBOX_OK) {
+		if (r->killed == SANDBOX_TIMEOUT)
+			*detail = (int)limits->wall_ms;
+		return r->killed;
 	}
-	if (WIFEXITED(status)) {
-		int code = WEXITSTATUS(status);
+	if (WIFEXITED(r->status)) {
+		int code = WEXITSTATUS(r->status);
 		if (code == 0)
 			return SANDBOX_OK;
 		if (code == SANDBOX_EXIT_NOMEM)
 			return SANDBOX_LIMIT;
-		if (detail_out)
-			*detail_out = code;
+		*detail = code;
 		return SANDBOX_FAILED;
 	}
-	int sig = WIFSIGNALED(status) ? WTERMSIG(status) : 0;
-	if (detail_out)
-		*detail_out = sig;
+	int sig = WIFSIGNALED(r->status) ? WTERMSIG(r->status) : 0;
+	*detail = sig;
 	switch (sig) {
 	case SIGSYS:
 		return SANDBOX_FORBIDDEN;
@@ -412,6 +394,115 @@ enum sandbox_result sandbox_run_hooked(const struct sandbox_limits *limits,
 	default:
 		return SANDBOX_CRASHED;
 	}
+}
+
+enum sandbox_result sandbox_run_many(const struct sandbox_limits *limits,
+				     struct sandbox_task *tasks, size_t n, sandbox_tick_fn tick,
+				     void *tick_ctx, size_t *failed_out)
+{
+	struct sandbox_limits defaults;
+	if (!limits) {
+		sandbox_default_limits(&defaults);
+		limits = &defaults;
+	}
+	if (failed_out)
+		*failed_out = 0;
+	if (n == 0 || n > SANDBOX_MAX_TASKS)
+		return SANDBOX_ERROR;
+	struct running run[SANDBOX_MAX_TASKS];
+	size_t started = 0;
+	for (; started < n; started++) {
+		tasks[started].result = SANDBOX_OK;
+		tasks[started].detail = 0;
+		if (!spawn(limits, &tasks[started], &run[started]))
+			break;
+	}
+	if (started < n) {
+		/* The others are stopped; the one that could not start is the failure. */
+		for (size_t i = 0; i < n; i++)
+			tasks[i].result = i < started ? SANDBOX_ABORTED : SANDBOX_ERROR;
+		for (size_t i = 0; i < started; i++)
+			stop(&run[i], SANDBOX_ABORTED);
+	}
+	int64_t start = monotonic_ms(), last_tick = start;
+	size_t live = started;
+	while (live > 0) {
+		struct pollfd pf[3 * SANDBOX_MAX_TASKS];
+		size_t np = 0;
+		for (size_t i = 0; i < started; i++) {
+			pf[np++] = (struct pollfd){run[i].out_fd, POLLIN, 0};
+			pf[np++] = (struct pollfd){run[i].prog_fd, POLLIN, 0};
+			pf[np++] = (struct pollfd){run[i].data_fd, POLLIN, 0};
+		}
+		bool any_open = false;
+		for (size_t i = 0; i < np; i++)
+			any_open |= pf[i].fd >= 0;
+		if (any_open && poll(pf, np, 100) > 0) {
+			for (size_t i = 0; i < started; i++) {
+				struct running *r = &run[i];
+				struct pollfd *p = &pf[3 * i];
+				if (r->data_fd >= 0 && p[2].revents) {
+					int d = drain_data(r->data_fd, tasks[i].hooks);
+					if (d < 0)
+						stop(r, SANDBOX_BAD_OUTPUT);
+					if (d != 0)
+						close_fd(&r->data_fd);
+				}
+				if (r->out_fd >= 0 && p[0].revents) {
+					int d = drain(r->out_fd, tasks[i].out, NULL);
+					if (d < 0)
+						stop(r, SANDBOX_BAD_OUTPUT);
+					if (d != 0)
+						close_fd(&r->out_fd);
+				}
+				if (r->prog_fd >= 0 && p[1].revents &&
+				    drain(r->prog_fd, NULL, &r->progress) != 0)
+					close_fd(&r->prog_fd);
+			}
+		} else if (!any_open) {
+			struct timespec ts = {0, 10 * 1000 * 1000};
+			nanosleep(&ts, NULL);
+		}
+		/* A child is reaped once its pipes are closed (it exited or was killed). */
+		for (size_t i = 0; i < started; i++) {
+			struct running *r = &run[i];
+			if (r->reaped || r->out_fd >= 0 || r->prog_fd >= 0 || r->data_fd >= 0)
+				continue;
+			pid_t w = waitpid(r->pid, &r->status, WNOHANG);
+			if (w == r->pid || (w < 0 && errno != EINTR)) {
+				r->reaped = true;
+				live--;
+				tasks[i].result = classify(r, limits, &tasks[i].detail);
+				/* One part failing fails the whole: the others are stopped. */
+				if (tasks[i].result != SANDBOX_OK)
+					for (size_t k = 0; k < started; k++)
+						stop(&run[k], SANDBOX_ABORTED);
+			}
+		}
+		int64_t now = monotonic_ms();
+		if (now - start > (int64_t)limits->wall_ms)
+			for (size_t i = 0; i < started; i++)
+				stop(&run[i], SANDBOX_TIMEOUT);
+		if (tick && now - last_tick >= 1000) {
+			last_tick = now;
+			int sum = 0;
+			for (size_t i = 0; i < started; i++)
+				sum += run[i].reaped ? 100 : run[i].progress;
+			if (!tick(tick_ctx, sum / (int)started))
+				for (size_t i = 0; i < started; i++)
+					stop(&run[i], SANDBOX_ABORTED);
+		}
+	}
+	/* The result: the first failure that is not a consequence of another's. */
+	for (int pass = 0; pass < 2; pass++)
+		for (size_t i = 0; i < n; i++)
+			if (tasks[i].result != SANDBOX_OK &&
+			    (pass == 1 || tasks[i].result != SANDBOX_ABORTED)) {
+				if (failed_out)
+					*failed_out = i;
+				return tasks[i].result;
+			}
+	return SANDBOX_OK;
 }
 
 const char *sandbox_describe(enum sandbox_result result, int detail, char *buf, size_t n)

@@ -92,6 +92,30 @@ enum sandbox_result sandbox_run_hooked(const struct sandbox_limits *limits,
 				       const void *arg, sandbox_tick_fn tick, void *tick_ctx,
 				       struct buf *out, int *detail_out);
 
+/* Children run at once by sandbox_run_many. */
+#define SANDBOX_MAX_TASKS 16
+
+/* One child of sandbox_run_many: its hooks (may be NULL), input, function and argument, and OUT
+ * (initialised by the caller with its cap); RESULT and DETAIL are set as sandbox_run's. */
+struct sandbox_task {
+	const struct sandbox_hooks *hooks;
+	int in_fd;
+	sandbox_fn fn;
+	const void *arg;
+	struct buf *out;
+	enum sandbox_result result;
+	int detail;
+};
+
+/* Runs the N (1 to SANDBOX_MAX_TASKS) TASKS as children at once, each under LIMITS (the wall
+ * clock counts for all together), calling TICK with their mean progress. When one ends other
+ * than SANDBOX_OK the others are killed (their result SANDBOX_ABORTED). Returns SANDBOX_OK when
+ * every task succeeded, else the first failure that was not caused by another (its index in
+ * *failed_out, which may be NULL). */
+enum sandbox_result sandbox_run_many(const struct sandbox_limits *limits,
+				     struct sandbox_task *tasks, size_t n, sandbox_tick_fn tick,
+				     void *tick_ctx, size_t *failed_out);
+
 /* In the child: writes N bytes of P to the data pipe; false on error. */
 bool sandbox_write_data(const struct sandbox_io *io, const void *p, size_t n);
 

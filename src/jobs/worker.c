@@ -79,6 +79,12 @@ enum sandbox_result job_sandbox_hooked(struct job_ctx *x, const struct sandbox_l
 				  x, out, detail_out);
 }
 
+enum sandbox_result job_sandbox_many(struct job_ctx *x, const struct sandbox_limits *limits,
+				     struct sandbox_task *tasks, size_t n, size_t *failed_out)
+{
+	return sandbox_run_many(limits ? limits : x->cfg->limits, tasks, n, job_tick, x, failed_out);
+}
+
 enum job_outcome job_sandbox_failure(enum sandbox_result r, int detail, const struct buf *out,
 				     struct buf *error)
 {

@@ -157,6 +157,8 @@ enum sql_id {
 	SQL_JOB_RELEASE,
 	SQL_JOB_LIST_DOCUMENT,
 	SQL_JOB_VERSION_BLOB,
+	SQL_JOB_RESULT_OF,
+	SQL_JOB_RUNNING_OTHERS,
 	/* -- end jobs -- */
 	/* derived files (jobs/derived.c) */
 	SQL_DERIVED_PUT,

@@ -884,6 +884,12 @@ static const char *const texts[SQL__COUNT] = {
 	/* sha256, size, mime of version ?2 of document ?1 */
 	[SQL_JOB_VERSION_BLOB] = "SELECT sha256, size, mime FROM document_versions"
 				 " WHERE document_id = ?1 AND version = ?2",
+	/* result of the finished job of kind ?1 for version ?3 of document ?2 */
+	[SQL_JOB_RESULT_OF] = "SELECT result FROM jobs WHERE kind = ?1 AND document_id = ?2"
+			      " AND version = ?3 AND state = 'done'",
+	/* jobs of kind ?1 running now, other than job ?2 */
+	[SQL_JOB_RUNNING_OTHERS] = "SELECT count(*) FROM jobs WHERE kind = ?1 AND state = 'running'"
+				   " AND id <> ?2",
 	/* -- end jobs -- */
 	/* derived files (jobs/derived.c) */
 	/* ?1 document, ?2 version, ?3 kind, ?4 sha256, ?5 size, ?6 mime, ?7 now */

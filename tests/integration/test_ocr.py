@@ -166,6 +166,7 @@ class OcrTests(TextCase):
         self.assertEqual(self.result(j), {"pages": 2, "needs_ocr": 2})
         res = self.wait_ocr(d["id"])
         self.assertEqual(res["ocr_pages"], 2, res)
+        self.assertEqual(res["parts"], 1, "too few scanned pages to split: %r" % res)
         self.assertEqual(self.search_ids(w1), [d["id"]])
         self.assertEqual(self.search_ids(w2), [d["id"]])
         self.assertEqual(self.search_ids("perbatasan")[:0], [])  # a real word is indexed too
@@ -284,6 +285,57 @@ class OcrTests(TextCase):
         r2 = other.get("/api/documents/999999/derived/searchable_pdf")
         self.assertEqual((r1.status, r1.json()), (r2.status, r2.json()))
         self.assertEqual(r1.status, 404)
+
+
+@unittest.skipUnless(MUTOOL, "mutool (mupdf-tools) is needed to make the scans")
+class OcrPartsTests(TextCase):
+    """A long scan read by several children at once (SIDANG_OCR_PARTS forces the number this
+    machine's cores would choose), their text layers laid over the original by one more."""
+
+    @classmethod
+    def setUpClass(cls):
+        h.SidangTestCase.setUpClass.__func__(cls)
+        cls.data, cls.server = cls.class_server(args=("--workers", "1"),
+                                                env={"SIDANG_OCR_PARTS": "3"})
+        cls.user = cls.data.add_user(roles=("pengelola_naskah",), clearance="sangat_rahasia")
+
+    def setUp(self):
+        super().setUp()
+        self.scans = Scans()
+        self.addCleanup(self.scans.close)
+
+    def test_long_scan_in_parts(self):
+        words = [word() for _ in range(7)]
+        typed = word()
+        # Page 4 is typed (no OCR); the other seven are scans, split over three children.
+        scan = self.scans.scanned_pdf([["Halaman pindaian kata " + w] for w in words])
+        with open(self.scans.path("scan.pdf"), "wb") as f:
+            f.write(scan)
+        self.scans.born_digital([["Halaman ketikan kata " + typed]], name="typed.pdf")
+        mutool("merge", "-o", "long.pdf", "scan.pdf", "1-3", "typed.pdf", "scan.pdf", "4-7",
+               cwd=self.scans.dir)
+        with open(self.scans.path("long.pdf"), "rb") as f:
+            data = f.read()
+        d = self.upload_ok(self.c, self.m["id"], data, filename="panjang.pdf")
+        j = self.wait_job(d["id"], "ocr", timeout=OCR_TIMEOUT)
+        self.assertEqual(j["state"], "done", j)
+        res = h.json.loads(self.data.query("SELECT result FROM jobs WHERE id = ?",
+                                           (j["id"],))[0][0])
+        self.assertEqual((res["ocr_pages"], res["parts"]), (7, 3), res)
+        for w in words + [typed]:
+            self.assertEqual(self.search_ids(w), [d["id"]], w)
+        r = self.c.get("/api/documents/%d/derived/searchable_pdf" % d["id"])
+        self.assertEqual(r.status, 200, r.describe())
+        with open(self.scans.path("out.pdf"), "wb") as f:
+            f.write(r.body)
+        self.assertEqual(self.scans.page_count(r.body), "8")
+        # Each word on its own page: the parts' layers went over the right pages.
+        expected = words[:3] + [typed] + words[3:]
+        for i, w in enumerate(expected):
+            text = mutool("draw", "-q", "-F", "txt", "out.pdf", str(i + 1),
+                          cwd=self.scans.dir).decode()
+            self.assertIn(w, text, "page %d" % (i + 1))
+            self.assertEqual(text.count(w), 1, "page %d once" % (i + 1))
 
 
 if __name__ == "__main__":

@@ -15,6 +15,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/syscall.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "jobs/queue.h"
@@ -324,6 +325,11 @@ static int child_ok(const struct sandbox_io *io)
 	return sandbox_write(io, "got:", 4) && sandbox_write(io, b, (size_t)n) ? 0 : 1;
 }
 
+static int child_ok_noinput(const struct sandbox_io *io)
+{
+	return sandbox_write(io, "ok", 2) ? 0 : 1;
+}
+
 static int child_fail(const struct sandbox_io *io)
 {
 	sandbox_write(io, "not a PDF", 9);
@@ -551,6 +557,43 @@ static void test_sandbox_hooks(void **state)
 	buf_release(&out);
 }
 
+/* Several children at once: all succeed; one failing stops the others. */
+static void test_sandbox_many(void **state)
+{
+	(void)state;
+	struct sandbox_limits l;
+	short_limits(&l);
+	struct buf out[3];
+	struct sandbox_task t[3];
+	for (int i = 0; i < 3; i++) {
+		buf_init(&out[i], 1024);
+		t[i] = (struct sandbox_task){NULL, -1, child_ok_noinput, NULL, &out[i], SANDBOX_OK, 0};
+	}
+	size_t failed = 99;
+	assert_int_equal(sandbox_run_many(&l, t, 3, NULL, NULL, &failed), SANDBOX_OK);
+	for (int i = 0; i < 3; i++) {
+		assert_int_equal(t[i].result, SANDBOX_OK);
+		assert_string_equal(out[i].ptr, "ok");
+		buf_reset(&out[i]);
+	}
+	/* the second fails at once; the others sleep and are stopped, not waited for */
+	t[0].fn = child_sleep;
+	t[1].fn = child_fail;
+	t[2].fn = child_sleep;
+	time_t t0 = time(NULL);
+	assert_int_equal(sandbox_run_many(&l, t, 3, NULL, NULL, &failed), SANDBOX_FAILED);
+	assert_true(time(NULL) - t0 < 10);
+	assert_int_equal(failed, 1);
+	assert_int_equal(t[1].detail, 3);
+	assert_string_equal(out[1].ptr, "not a PDF");
+	assert_int_equal(t[0].result, SANDBOX_ABORTED);
+	assert_int_equal(t[2].result, SANDBOX_ABORTED);
+	/* more than the maximum is refused */
+	assert_int_equal(sandbox_run_many(&l, t, 0, NULL, NULL, NULL), SANDBOX_ERROR);
+	for (int i = 0; i < 3; i++)
+		buf_release(&out[i]);
+}
+
 static void test_sandbox_crash(void **state)
 {
 	(void)state;
@@ -658,6 +701,7 @@ int main(void)
 		cmocka_unit_test(test_sandbox_ok),
 		cmocka_unit_test(test_sandbox_crash),
 		cmocka_unit_test(test_sandbox_hooks),
+		cmocka_unit_test(test_sandbox_many),
 		cmocka_unit_test(test_sandbox_timeout),
 		cmocka_unit_test(test_sandbox_syscall_filter),
 		cmocka_unit_test(test_sandbox_memory_limit),
