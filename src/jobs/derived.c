@@ -37,16 +37,15 @@ enum status derived_sink_begin(struct job_ctx *x, struct derived_sink *s, uint64
 {
 	s->w = NULL;
 	s->st = ST_OK;
-	struct blob_store *bs;
-	enum status st = open_store(x->cfg->blob_dir, &bs);
-	if (st == ST_OK)
-		st = blob_writer_begin(bs, max_bytes, &s->w);
-	return st;
+	s->max_bytes = max_bytes;
+	return open_store(x->cfg->blob_dir, &s->bs);
 }
 
 bool derived_sink_write(void *ctx, const void *p, size_t n)
 {
 	struct derived_sink *s = ctx;
+	if (s->st == ST_OK && !s->w)
+		s->st = blob_writer_begin(s->bs, s->max_bytes, &s->w);
 	if (s->st == ST_OK)
 		s->st = blob_writer_write(s->w, p, n);
 	return s->st == ST_OK;
@@ -60,11 +59,12 @@ uint64_t derived_sink_size(const struct derived_sink *s)
 enum status derived_sink_commit(struct derived_sink *s, char sha_out[65], uint64_t *size_out)
 {
 	enum status st = s->st;
-	if (st != ST_OK) {
+	if (st == ST_OK && !s->w)
+		st = ST_INVALID; /* nothing was written */
+	if (st != ST_OK)
 		blob_writer_abort(s->w);
-	} else {
+	else
 		st = blob_writer_commit(s->w, sha_out, size_out);
-	}
 	s->w = NULL;
 	return st;
 }

@@ -19,11 +19,14 @@
 #define DERIVED_PREVIEW_PDF "preview_pdf"
 
 struct derived_sink {
-	struct blob_writer *w;
-	enum status st; /* the first write error, ST_OK while all is well */
+	struct blob_store *bs;
+	uint64_t max_bytes;
+	struct blob_writer *w; /* begun with the first byte: no temp file while a child only reads */
+	enum status st;        /* the first write error, ST_OK while all is well */
 };
 
-/* Starts a sink of at most MAX_BYTES into the worker's blob store. */
+/* Starts a sink of at most MAX_BYTES into the worker's blob store (its temp file is made when
+ * the first bytes arrive). */
 enum status derived_sink_begin(struct job_ctx *x, struct derived_sink *s, uint64_t max_bytes);
 /* The sandbox_hooks sink: appends to the blob; false (and S->st set) on error. */
 bool derived_sink_write(void *s, const void *p, size_t n);

@@ -12,6 +12,7 @@ import {allowedClassifications, stageCodes, documentTypes} from '../state.js';
 import {inputField, selectField} from '../forms.js';
 import {classificationBadge} from './common.js';
 import {viewerHref} from './viewer.js';
+import {docThumb} from './meeting.js';
 
 const PAGE_SIZE = 20;
 const OFFSET_MAX = 10000; // the API's largest offset
@@ -144,7 +145,8 @@ function hitItem(hit) {
 	const d = hit.document || {};
 	const m = hit.meeting || {};
 	const segs = Array.isArray(hit.snippet) ? hit.snippet : [];
-	return h('li', {class: 'search-hit'},
+	const thumb = docThumb(d);
+	return h('li', {class: 'search-hit' + (thumb ? ' with-thumb' : '')}, thumb, h('div', {class: 'search-hit-body'},
 		h('h2', {class: 'search-hit-title'}, h('a', {href: viewerHref(d.id)}, d.title || '—')),
 		h('p', {class: 'search-hit-meta'},
 			h('span', null, m.title || t('inbox.meetingN', {id: m.id ?? ''})),
@@ -155,7 +157,7 @@ function hitItem(hit) {
 		segs.length ? h('p', {class: 'search-snippet'}, segs.map((seg) => {
 			const text = seg && typeof seg.text === 'string' ? seg.text : '';
 			return seg && seg.hit ? h('mark', null, text) : document.createTextNode(text);
-		})) : null);
+		})) : null));
 }
 
 // TOTAL null: not counted to the end (capped); MORE says whether a next page may hold hits.
