@@ -203,10 +203,12 @@
 /* --- scanner inbox and import (domain/intake.c, docs/internals/intake.md) -------------------- */
 
 /* A file in the inbox is taken once its size and modification time have stayed the same this
- * long: a network scanner writing over SMB/NFS may pause between pages, and nothing tells us when
- * it is done. `serve` reads SIDANG_INBOX_SETTLE_MS (tests shorten it). The largest file taken is
- * the upload limit (serve --max-upload; import --max-upload). */
-#define LIMIT_INTAKE_SETTLE_MS 2000
+ * long: a network scanner writing over SMB/NFS may pause between pages (a page is scanned in a
+ * few seconds), and nothing tells us when it is done. The default of `serve --inbox-settle`
+ * (1 to LIMIT_INTAKE_SETTLE_MAX_SECONDS); SIDANG_INBOX_SETTLE_MS overrides it (tests shorten it).
+ * The largest file taken is the upload limit (serve --max-upload; import --max-upload). */
+#define LIMIT_INTAKE_SETTLE_MS 10000
+#define LIMIT_INTAKE_SETTLE_MAX_SECONDS 3600
 /* How often serve looks into the inbox (SIDANG_INBOX_POLL_MS in tests). Polled, not inotify:
  * changes made over SMB or NFS by another machine raise no inotify events. */
 #define LIMIT_INTAKE_POLL_MS 3000

@@ -34,7 +34,9 @@ static void usage(FILE *f)
 	      "  --timeout SECONDS            idle connection timeout (default 60)\n"
 	      "  --secure-cookies             mark cookies Secure (when served behind TLS)\n"
 	      "  --workers N                  worker processes for document jobs (default: one per\n"
-	      "                               core; 0: none, run `sidang worker` elsewhere)\n",
+	      "                               core; 0: none, run `sidang worker` elsewhere)\n"
+	      "  --inbox-settle SECONDS       a scanner's file in DATA/inbox is taken once it has not\n"
+	      "                               changed for this long (default 10)\n",
 	      f);
 }
 
@@ -44,6 +46,7 @@ struct settings {
 	unsigned long long port, max_upload, max_conn, max_conn_ip, timeout;
 	bool secure_cookies;
 	unsigned long long workers; /* ULLONG_MAX: one per core */
+	unsigned long long inbox_settle; /* seconds */
 };
 
 static bool parse_num(const char *what, const char *v, unsigned long long min,
@@ -97,6 +100,9 @@ static bool apply(struct settings *s, const char *key, const char *v)
 	}
 	if (strcmp(key, "workers") == 0)
 		return parse_num("workers", v, 0, LIMIT_WORKER_PROCESSES, &s->workers);
+	if (strcmp(key, "inbox_settle") == 0)
+		return parse_num("inbox_settle", v, 1, LIMIT_INTAKE_SETTLE_MAX_SECONDS,
+				 &s->inbox_settle);
 	cli_error("unknown setting '%s'", key);
 	return false;
 }
@@ -182,12 +188,14 @@ int cmd_serve(int argc, char **argv)
 		{"timeout", required_argument, NULL, 't'},
 		{"secure-cookies", no_argument, NULL, 's'},
 		{"workers", required_argument, NULL, 'w'},
+		{"inbox-settle", required_argument, NULL, 'S'},
 		{"help", no_argument, NULL, 'h'},
 		{0, 0, 0, 0},
 	};
 	struct settings s = {DEFAULT_DATA_DIR, "127.0.0.1", 8080, LIMIT_UPLOAD_BYTES_DEFAULT,
 			     LIMIT_CONNECTIONS_DEFAULT, LIMIT_CONNECTIONS_PER_IP_DEFAULT,
-			     LIMIT_CONNECTION_TIMEOUT_DEFAULT, false, ULLONG_MAX};
+			     LIMIT_CONNECTION_TIMEOUT_DEFAULT, false, ULLONG_MAX,
+			     LIMIT_INTAKE_SETTLE_MS / 1000};
 	/* The config file first, so flags override it wherever they are on the line. */
 	for (int i = 1; i < argc; i++) {
 		const char *path = NULL;
@@ -213,6 +221,7 @@ int cmd_serve(int argc, char **argv)
 		case 't': ok = apply(&s, "timeout", optarg); break;
 		case 's': s.secure_cookies = true; break;
 		case 'w': ok = apply(&s, "workers", optarg); break;
+		case 'S': ok = apply(&s, "inbox_settle", optarg); break;
 		case 'h': usage(stdout); return 0;
 		default: usage(stderr); return 2;
 		}
@@ -265,7 +274,7 @@ int cmd_serve(int argc, char **argv)
 	}
 	/* -- intake: the scanners' inbox, polled by one serve process of those sharing DATA -- */
 	struct inbox_poller *poller = NULL;
-	if (inbox_poller_start(&inst, s.max_upload, &poller) != ST_OK) {
+	if (inbox_poller_start(&inst, s.max_upload, s.inbox_settle * 1000, &poller) != ST_OK) {
 		worker_pool_stop(workers);
 		instance_close(&inst);
 		return 1;

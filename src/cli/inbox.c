@@ -79,7 +79,8 @@ static void *poll_loop(void *arg)
 	return NULL;
 }
 
-enum status inbox_poller_start(struct instance *inst, uint64_t max_bytes, struct inbox_poller **out)
+enum status inbox_poller_start(struct instance *inst, uint64_t max_bytes, unsigned settle_ms,
+			       struct inbox_poller **out)
 {
 	char inbox[4096];
 	enum status st = intake_inbox_prepare(inst->dir, inbox);
@@ -92,8 +93,7 @@ enum status inbox_poller_start(struct instance *inst, uint64_t max_bytes, struct
 		return ST_NOMEM;
 	p->inst = inst;
 	p->poll_ms = env_ms("SIDANG_INBOX_POLL_MS", LIMIT_INTAKE_POLL_MS);
-	if ((st = intake_watch_new(inbox, max_bytes, env_ms("SIDANG_INBOX_SETTLE_MS",
-							      LIMIT_INTAKE_SETTLE_MS),
+	if ((st = intake_watch_new(inbox, max_bytes, env_ms("SIDANG_INBOX_SETTLE_MS", settle_ms),
 				   &p->watch)) != ST_OK) {
 		free(p);
 		return st;

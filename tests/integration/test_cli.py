@@ -66,7 +66,9 @@ class CliTests(h.SidangTestCase):
     def test_bad_option_values_refused(self):
         for args in (["serve", "--port", "notanumber"], ["serve", "--port", "70000"],
                      ["serve", "--max-upload", "-1"], ["serve", "--max-upload", "10GB"],
-                     ["serve", "--timeout", "abc"], ["user", "add", "tanpaperan"]):
+                     ["serve", "--timeout", "abc"], ["serve", "--inbox-settle", "0"],
+                     ["serve", "--inbox-settle", "3601"], ["serve", "--workers", "65"],
+                     ["user", "add", "tanpaperan"]):
             with self.subTest(args=args):
                 r = h.cli(args + ["--data", self.data.path], input=PASSWORD + "\n", timeout=10)
                 self.assertIn(r.returncode, (1, 2), r.describe())
