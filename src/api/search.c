@@ -53,8 +53,9 @@ void api_search(struct req *r)
 	if (st == ST_OK) {
 		json_int_t total = json_integer_value(json_object_get(result, "total"));
 		size_t returned = json_array_size(json_object_get(result, "items"));
+		bool capped = json_is_true(json_object_get(result, "total_capped"));
 		st = search_record(c, r->app->audit, &r->session.user, r->address, &p, total,
-				   (int64_t)returned);
+				   capped, (int64_t)returned);
 	}
 	db_release(r->app->db, c);
 	if (st == ST_OK) {

@@ -360,7 +360,7 @@ out:
 
 enum status search_record(struct db_conn *c, struct audit *a, const struct user *u,
 			  const char *address, const struct search_params *p, int64_t total,
-			  int64_t returned)
+			  bool total_capped, int64_t returned)
 {
 	json_t *filters = json_object();
 	if (p->meeting_id > 0)
@@ -378,6 +378,9 @@ enum status search_record(struct db_conn *c, struct audit *a, const struct user 
 				   (json_int_t)returned);
 	if (!detail)
 		return ST_NOMEM;
+	/* "total" is then a floor: more matched than were counted. */
+	if (total_capped)
+		json_object_set_new(detail, "total_capped", json_true());
 	struct audit_event ev = {u->id, u->username, address, "search", "search", "", detail};
 	enum status st = db_begin(c);
 	if (st == ST_OK && (st = audit_append(a, c, &ev, NULL)) == ST_OK)

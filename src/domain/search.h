@@ -19,6 +19,7 @@
 #define SIDANG_DOMAIN_SEARCH_H
 
 #include <jansson.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -67,7 +68,7 @@ enum status search_query(struct db_conn *c, const struct user *u, const struct s
  * results) in its own transaction. */
 enum status search_record(struct db_conn *c, struct audit *a, const struct user *u,
 			  const char *address, const struct search_params *p, int64_t total,
-			  int64_t returned);
+			  bool total_capped, int64_t returned);
 
 /* Builds the FTS5 query for Q (N bytes) into OUT (CAP bytes): every whitespace-separated word,
  * and every "quoted phrase", as one FTS5 string, all ANDed. Nothing of Q is FTS5 syntax: *, :,

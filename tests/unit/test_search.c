@@ -564,6 +564,27 @@ static void test_total_is_capped(void **state)
 	assert_true(capped_of(r));
 	assert_int_equal(json_array_size(json_object_get(r, "items")), 20);
 	json_decref(r);
+	/* the audit entry says the total is a floor, and only then */
+	struct search_params ap = {.q = "perbatasan", .limit = 20};
+	assert_int_equal(search_record(f->c, f->a, &f->high, "127.0.0.1", &ap, SEARCH_TOTAL_CAP, true,
+				       20),
+			 ST_OK);
+	assert_int_equal(search_record(f->c, f->a, &f->high, "127.0.0.1", &ap, 7, false, 7), ST_OK);
+	{
+		sqlite3 *h;
+		sqlite3_stmt *st;
+		assert_int_equal(sqlite3_open(f->path, &h), SQLITE_OK);
+		assert_int_equal(sqlite3_prepare_v2(h,
+			"SELECT json_extract(detail, '$.total_capped') FROM audit_log"
+			" WHERE action = 'search' ORDER BY seq", -1, &st, NULL), SQLITE_OK);
+		assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+		assert_int_equal(sqlite3_column_int(st, 0), 1);
+		assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+		assert_int_equal(sqlite3_column_type(st, 0), SQLITE_NULL);
+		assert_int_equal(sqlite3_step(st), SQLITE_DONE);
+		sqlite3_finalize(st);
+		sqlite3_close(h);
+	}
 	/* the last page that can be asked for is still full */
 	r = search_page(f, &f->high, "perbatasan", 50, SEARCH_OFFSET_MAX);
 	assert_int_equal(json_array_size(json_object_get(r, "items")), 0);
