@@ -821,6 +821,8 @@ enum job_outcome job_run_ocr(struct job_ctx *x, struct buf *result, struct buf *
 	int nouts = 1;
 	if (ps.n > 1) {
 		o = run_parts(x, &limits, fd, arg.mime, total, &ps, &sink, error);
+		if (o != JOB_DONE)
+			derived_sink_abort(&sink); /* nothing is kept of a failed merge */
 		for (int i = 0; i < ps.n; i++)
 			outs[i] = &ps.out[i];
 		nouts = ps.n;
