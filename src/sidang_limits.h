@@ -209,9 +209,11 @@
  * The largest file taken is the upload limit (serve --max-upload; import --max-upload). */
 #define LIMIT_INTAKE_SETTLE_MS 10000
 #define LIMIT_INTAKE_SETTLE_MAX_SECONDS 3600
-/* How often serve looks into the inbox (SIDANG_INBOX_POLL_MS in tests). Polled, not inotify:
- * changes made over SMB or NFS by another machine raise no inotify events. */
+/* How often serve looks into the inbox: the default of `serve --inbox-poll` (1 to
+ * LIMIT_INTAKE_POLL_MAX_SECONDS; SIDANG_INBOX_POLL_MS in tests). Polled, not inotify: changes
+ * made over SMB or NFS by another machine raise no inotify events. */
 #define LIMIT_INTAKE_POLL_MS 3000
+#define LIMIT_INTAKE_POLL_MAX_SECONDS 600
 /* Files taken in one pass of the inbox; the rest wait for the next pass, so one pass over a big
  * drop does not hold the poller (and its database connection) for long. */
 #define LIMIT_INTAKE_FILES_PER_PASS 50

@@ -45,7 +45,7 @@ struct inbox_poller;
 /* Creates DATA/inbox if needed and starts a thread polling it (only while this process holds the
  * inbox's lock; see domain/intake.h), taking files up to MAX_BYTES. */
 enum status inbox_poller_start(struct instance *inst, uint64_t max_bytes, unsigned settle_ms,
-			       struct inbox_poller **out);
+			       unsigned poll_ms, struct inbox_poller **out);
 /* Stops the thread (a take in progress finishes first) and frees P. NULL is fine. */
 void inbox_poller_stop(struct inbox_poller *p);
 /* -- end intake -- */

@@ -36,7 +36,8 @@ static void usage(FILE *f)
 	      "  --workers N                  worker processes for document jobs (default: one per\n"
 	      "                               core; 0: none, run `sidang worker` elsewhere)\n"
 	      "  --inbox-settle SECONDS       a scanner's file in DATA/inbox is taken once it has not\n"
-	      "                               changed for this long (default 10)\n",
+	      "                               changed for this long (default 10)\n"
+	      "  --inbox-poll SECONDS         how often DATA/inbox is looked into (default 3)\n",
 	      f);
 }
 
@@ -46,7 +47,7 @@ struct settings {
 	unsigned long long port, max_upload, max_conn, max_conn_ip, timeout;
 	bool secure_cookies;
 	unsigned long long workers; /* ULLONG_MAX: one per core */
-	unsigned long long inbox_settle; /* seconds */
+	unsigned long long inbox_settle, inbox_poll; /* seconds */
 };
 
 static bool parse_num(const char *what, const char *v, unsigned long long min,
@@ -103,6 +104,8 @@ static bool apply(struct settings *s, const char *key, const char *v)
 	if (strcmp(key, "inbox_settle") == 0)
 		return parse_num("inbox_settle", v, 1, LIMIT_INTAKE_SETTLE_MAX_SECONDS,
 				 &s->inbox_settle);
+	if (strcmp(key, "inbox_poll") == 0)
+		return parse_num("inbox_poll", v, 1, LIMIT_INTAKE_POLL_MAX_SECONDS, &s->inbox_poll);
 	cli_error("unknown setting '%s'", key);
 	return false;
 }
@@ -189,13 +192,14 @@ int cmd_serve(int argc, char **argv)
 		{"secure-cookies", no_argument, NULL, 's'},
 		{"workers", required_argument, NULL, 'w'},
 		{"inbox-settle", required_argument, NULL, 'S'},
+		{"inbox-poll", required_argument, NULL, 'P'},
 		{"help", no_argument, NULL, 'h'},
 		{0, 0, 0, 0},
 	};
 	struct settings s = {DEFAULT_DATA_DIR, "127.0.0.1", 8080, LIMIT_UPLOAD_BYTES_DEFAULT,
 			     LIMIT_CONNECTIONS_DEFAULT, LIMIT_CONNECTIONS_PER_IP_DEFAULT,
 			     LIMIT_CONNECTION_TIMEOUT_DEFAULT, false, ULLONG_MAX,
-			     LIMIT_INTAKE_SETTLE_MS / 1000};
+			     LIMIT_INTAKE_SETTLE_MS / 1000, LIMIT_INTAKE_POLL_MS / 1000};
 	/* The config file first, so flags override it wherever they are on the line. */
 	for (int i = 1; i < argc; i++) {
 		const char *path = NULL;
@@ -222,6 +226,7 @@ int cmd_serve(int argc, char **argv)
 		case 's': s.secure_cookies = true; break;
 		case 'w': ok = apply(&s, "workers", optarg); break;
 		case 'S': ok = apply(&s, "inbox_settle", optarg); break;
+		case 'P': ok = apply(&s, "inbox_poll", optarg); break;
 		case 'h': usage(stdout); return 0;
 		default: usage(stderr); return 2;
 		}
@@ -274,7 +279,8 @@ int cmd_serve(int argc, char **argv)
 	}
 	/* -- intake: the scanners' inbox, polled by one serve process of those sharing DATA -- */
 	struct inbox_poller *poller = NULL;
-	if (inbox_poller_start(&inst, s.max_upload, s.inbox_settle * 1000, &poller) != ST_OK) {
+	if (inbox_poller_start(&inst, s.max_upload, (unsigned)s.inbox_settle * 1000,
+			       (unsigned)s.inbox_poll * 1000, &poller) != ST_OK) {
 		worker_pool_stop(workers);
 		instance_close(&inst);
 		return 1;

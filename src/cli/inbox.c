@@ -80,7 +80,7 @@ static void *poll_loop(void *arg)
 }
 
 enum status inbox_poller_start(struct instance *inst, uint64_t max_bytes, unsigned settle_ms,
-			       struct inbox_poller **out)
+			       unsigned poll_ms, struct inbox_poller **out)
 {
 	char inbox[4096];
 	enum status st = intake_inbox_prepare(inst->dir, inbox);
@@ -92,7 +92,7 @@ enum status inbox_poller_start(struct instance *inst, uint64_t max_bytes, unsign
 	if (!p)
 		return ST_NOMEM;
 	p->inst = inst;
-	p->poll_ms = env_ms("SIDANG_INBOX_POLL_MS", LIMIT_INTAKE_POLL_MS);
+	p->poll_ms = env_ms("SIDANG_INBOX_POLL_MS", poll_ms);
 	if ((st = intake_watch_new(inbox, max_bytes, env_ms("SIDANG_INBOX_SETTLE_MS", settle_ms),
 				   &p->watch)) != ST_OK) {
 		free(p);

@@ -68,6 +68,7 @@ class CliTests(h.SidangTestCase):
                      ["serve", "--max-upload", "-1"], ["serve", "--max-upload", "10GB"],
                      ["serve", "--timeout", "abc"], ["serve", "--inbox-settle", "0"],
                      ["serve", "--inbox-settle", "3601"], ["serve", "--workers", "65"],
+                     ["serve", "--inbox-poll", "0"], ["serve", "--inbox-poll", "x"],
                      ["user", "add", "tanpaperan"]):
             with self.subTest(args=args):
                 r = h.cli(args + ["--data", self.data.path], input=PASSWORD + "\n", timeout=10)
