@@ -14,15 +14,14 @@
 //     the snippet (text nodes only), "1 dokumen ditemukan"; a PIC with no grants finds nothing.
 // Screenshots: tray (an item waiting, its preview), search (the results).
 
-import {describe, it, before, after} from 'node:test';
+import {describe, before, after} from 'node:test';
 import assert from 'node:assert/strict';
 import {execFileSync} from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import {
-	startServer, launchBrowser, Session, sequence, screenshot, failurePictures, assertLiteral, assertNoInjectedMarkup,
-	waitFor, note,
+	Walk, startServer, launchBrowser, screenshot, assertLiteral, assertNoInjectedMarkup, waitFor, note,
 } from './lib.mjs';
 
 const MEETING = {title: 'Rapat Koordinasi Batas Wilayah Laut', date: '2026-11-23'};
@@ -52,34 +51,12 @@ describe('alih media: scanner inbox, tray, OCR, search', {timeout: TIMEOUT}, () 
 	let browser;
 	let scanDir;
 	let scan;
-	const sessions = {};
+	const walk = new Walk();
 	let meetingId = null;
 	let documentId = null;
 	let offeredAtFirst = null; // the searchable PDF was offered when the viewer first showed
-	let failed = false;
-	const seq = sequence();
-	const step = (name, fn) => it(name, async (t) => {
-		try {
-			await seq(name, fn)(t);
-		} catch (e) {
-			failed = true;
-			throw e;
-		}
-	});
-
-	// NAME signed in through the login form, in a fresh context; whoever worked before leaves.
-	async function as(name) {
-		for (const [other, s] of Object.entries(sessions)) {
-			if (other !== name && s.isOpen()) await s.close();
-		}
-		if (!sessions[name]) sessions[name] = new Session(browser, server, name);
-		const s = sessions[name];
-		if (!s.isOpen()) {
-			await s.open();
-			await s.login();
-		}
-		return s;
-	}
+	const step = (name, fn) => walk.step(name, fn);
+	const as = (name) => walk.as(name);
 
 	before(async () => {
 		scanDir = fs.mkdtempSync(path.join(os.tmpdir(), 'sidang-scan-'));
@@ -89,12 +66,13 @@ describe('alih media: scanner inbox, tray, OCR, search', {timeout: TIMEOUT}, () 
 			serveArgs: ['--workers', '2'],
 		});
 		browser = await launchBrowser();
+		walk.server = server;
+		walk.browser = browser;
 		note(`server ${server.url}, chromium ${browser.version()}, scan of ${scan.length} bytes`);
 	});
 
 	after(async () => {
-		if (failed) await failurePictures(Object.values(sessions), 'alih-media');
-		for (const s of Object.values(sessions)) await s.close();
+		await walk.close('alih-media');
 		if (browser) await browser.close();
 		if (server) await server.stop();
 		if (scanDir) fs.rmSync(scanDir, {recursive: true, force: true});
@@ -313,7 +291,7 @@ describe('alih media: scanner inbox, tray, OCR, search', {timeout: TIMEOUT}, () 
 	});
 
 	step('no dialog, no console error, no CSP violation', async () => {
-		for (const s of Object.values(sessions)) {
+		for (const s of Object.values(walk.sessions)) {
 			s.assertClean('whole test');
 			assert.deepEqual(s.dialogsSeen, []);
 		}

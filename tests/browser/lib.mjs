@@ -21,6 +21,7 @@ import os from 'node:os';
 import path from 'node:path';
 import crypto from 'node:crypto';
 import assert from 'node:assert/strict';
+import {it} from 'node:test';
 import {fileURLToPath} from 'node:url';
 
 // playwright-core is the one package (package.json at the repository root; `make test` runs
@@ -450,4 +451,50 @@ export function sequence() {
 			throw e;
 		}
 	};
+}
+
+// The people and the steps of a walk through the UI. as(NAME): NAME signed in through the login
+// form in a fresh browser context. The officials take their turns one after the other: whoever
+// worked before leaves (their context is closed, as if they closed the browser), so that the
+// server sees about one browser's connections at a time, as from one office PC each (the server
+// allows 32 connections per address; see README.md). step(NAME, FN): a test that runs only while
+// every step before it passed. close(LABEL): failure pictures of the open sessions when a step
+// failed, then every session closed. Set .browser and .server in the suite's before().
+export class Walk {
+	constructor() {
+		this.sessions = {};
+		this.failed = false;
+		this.inOrder = sequence();
+		this.browser = null;
+		this.server = null;
+	}
+
+	step(name, fn) {
+		return it(name, async (t) => {
+			try {
+				await this.inOrder(name, fn)(t);
+			} catch (e) {
+				this.failed = true;
+				throw e;
+			}
+		});
+	}
+
+	async as(name) {
+		for (const [other, s] of Object.entries(this.sessions)) {
+			if (other !== name && s.isOpen()) await s.close();
+		}
+		if (!this.sessions[name]) this.sessions[name] = new Session(this.browser, this.server, name);
+		const s = this.sessions[name];
+		if (!s.isOpen()) {
+			await s.open();
+			await s.login();
+		}
+		return s;
+	}
+
+	async close(label) {
+		if (this.failed) await failurePictures(Object.values(this.sessions), label);
+		for (const s of Object.values(this.sessions)) await s.close();
+	}
 }

@@ -4,10 +4,10 @@
 // the case is closed as "Disimpan internal", no step 4 reaches the Kabag, the documents stay
 // internal, and no PIC sees anything.
 
-import {describe, it, before, after} from 'node:test';
+import {describe, before, after} from 'node:test';
 import assert from 'node:assert/strict';
 import {
-	startServer, launchBrowser, Session, sequence, failurePictures, assertLiteral, assertNoInjectedMarkup, pdfFile, note,
+	Walk, startServer, launchBrowser, assertLiteral, assertNoInjectedMarkup, pdfFile, note,
 } from './lib.mjs';
 
 const TITLE = 'Rapat Evaluasi Anggaran <img src=x onerror=alert(2)>';
@@ -17,32 +17,10 @@ const TIMEOUT = 200000;
 describe('seed SOP, step 3 answered "Tidak" (kept internal)', {timeout: TIMEOUT}, () => {
 	let server;
 	let browser;
-	const sessions = {};
+	const walk = new Walk();
 	let meetingId = null;
-	let failed = false;
-	const seq = sequence();
-	const step = (name, fn) => it(name, async (t) => {
-		try {
-			await seq(name, fn)(t);
-		} catch (e) {
-			failed = true;
-			throw e;
-		}
-	});
-
-	// NAME signed in through the login form, in a fresh context; whoever worked before leaves.
-	async function as(name) {
-		for (const [other, s] of Object.entries(sessions)) {
-			if (other !== name && s.isOpen()) await s.close();
-		}
-		if (!sessions[name]) sessions[name] = new Session(browser, server, name);
-		const s = sessions[name];
-		if (!s.isOpen()) {
-			await s.open();
-			await s.login();
-		}
-		return s;
-	}
+	const step = (name, fn) => walk.step(name, fn);
+	const as = (name) => walk.as(name);
 
 	async function openTask(s, n) {
 		const page = s.page;
@@ -63,12 +41,13 @@ describe('seed SOP, step 3 answered "Tidak" (kept internal)', {timeout: TIMEOUT}
 	before(async () => {
 		server = await startServer();
 		browser = await launchBrowser();
+		walk.server = server;
+		walk.browser = browser;
 		note(`server ${server.url}, chromium ${browser.version()}`);
 	});
 
 	after(async () => {
-		if (failed) await failurePictures(Object.values(sessions), 'reject');
-		for (const s of Object.values(sessions)) await s.close();
+		await walk.close('reject');
 		if (browser) await browser.close();
 		if (server) await server.stop();
 	});
@@ -173,11 +152,11 @@ describe('seed SOP, step 3 answered "Tidak" (kept internal)', {timeout: TIMEOUT}
 	});
 
 	step('no dialog other than the two confirmations, no console error, no CSP violation', async () => {
-		for (const s of Object.values(sessions)) s.assertClean('whole test');
-		const karo = sessions.karo.dialogsSeen;
+		for (const s of Object.values(walk.sessions)) s.assertClean('whole test');
+		const karo = walk.sessions.karo.dialogsSeen;
 		assert.equal(karo.length, 2, JSON.stringify(karo));
 		assert.ok(karo.every((d) => d.type === 'confirm'));
-		for (const s of Object.values(sessions)) if (s !== sessions.karo) assert.deepEqual(s.dialogsSeen, []);
+		for (const s of Object.values(walk.sessions)) if (s !== walk.sessions.karo) assert.deepEqual(s.dialogsSeen, []);
 	});
 });
 

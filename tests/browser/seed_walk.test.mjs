@@ -11,11 +11,11 @@
 // Screenshots: inbox, dossier, SOP page (when the route exists), compliance; inbox and dossier at
 // phone width.
 
-import {describe, it, before, after} from 'node:test';
+import {describe, before, after} from 'node:test';
 import assert from 'node:assert/strict';
 import {
-	startServer, launchBrowser, Session, sequence, screenshot, failurePictures, assertLiteral, assertNoInjectedMarkup,
-	waitFor, dropFiles, pdfFile, user, note, HOSTILE_TITLE, HOSTILE_FILE, DESKTOP, PHONE,
+	Walk, startServer, launchBrowser, screenshot, assertLiteral, assertNoInjectedMarkup, waitFor,
+	dropFiles, pdfFile, user, note, HOSTILE_TITLE, HOSTILE_FILE, DESKTOP, PHONE,
 } from './lib.mjs';
 
 const MEETING = {
@@ -44,27 +44,9 @@ const TIMEOUT = 280000;
 describe('seed SOP through the UI', {timeout: TIMEOUT}, () => {
 	let server;
 	let browser;
-	const sessions = {};
+	const walk = new Walk();
+	const as = (name) => walk.as(name);
 	let meetingId = null;
-	let failed = false;
-	const step = sequence();
-
-	// NAME, signed in through the login form in a fresh browser context. The officials take their
-	// turns one after the other: whoever worked before leaves (their context is closed, as if they
-	// closed the browser), so that the server sees about one browser's connections at a time, as
-	// from one office PC each (the server allows 32 connections per address; see README.md).
-	async function as(name) {
-		for (const [other, s] of Object.entries(sessions)) {
-			if (other !== name && s.isOpen()) await s.close();
-		}
-		if (!sessions[name]) sessions[name] = new Session(browser, server, name);
-		const s = sessions[name];
-		if (!s.isOpen()) {
-			await s.open();
-			await s.login();
-		}
-		return s;
-	}
 
 	// From the inbox: the card of step N of our meeting, its link, and the task page.
 	async function openTask(s, n) {
@@ -95,24 +77,18 @@ describe('seed SOP through the UI', {timeout: TIMEOUT}, () => {
 	before(async () => {
 		server = await startServer();
 		browser = await launchBrowser();
+		walk.server = server;
+		walk.browser = browser;
 		note(`server ${server.url}, chromium ${browser.version()}`);
 	});
 
 	after(async () => {
-		if (failed) await failurePictures(Object.values(sessions), 'seed');
-		for (const s of Object.values(sessions)) await s.close();
+		await walk.close('seed');
 		if (browser) await browser.close();
 		if (server) await server.stop();
 	});
 
-	const inOrder = (name, fn) => it(name, async (t) => {
-		try {
-			await step(name, fn)(t);
-		} catch (e) {
-			failed = true;
-			throw e;
-		}
-	});
+	const inOrder = (name, fn) => walk.step(name, fn);
 
 	inOrder('step 1: the Pengelola Persidangan creates the meeting and uploads the dossier', async () => {
 		const s = await as('persidangan');
@@ -440,7 +416,7 @@ describe('seed SOP through the UI', {timeout: TIMEOUT}, () => {
 	});
 
 	inOrder('no dialog, console error or CSP violation in any session', async () => {
-		for (const s of Object.values(sessions)) {
+		for (const s of Object.values(walk.sessions)) {
 			s.assertClean('whole walk');
 			const alerts = s.dialogsSeen.filter((d) => d.type !== 'confirm');
 			assert.deepEqual(alerts, [], `${s.username} saw a non-confirm dialog`);
