@@ -731,6 +731,7 @@ static enum job_outcome convert(struct job_ctx *x, int fd, enum filetype_office 
 		buf_printf(error, "cannot make a work directory under %s: %s", root, strerror(errno));
 		return JOB_RETRY;
 	}
+	/* A fresh private directory (mkdtemp fills in the six X's, mode 0700). */
 	if (!pathf(dir, sizeof dir, "%s/office-XXXXXX", root) || !mkdtemp(dir)) {
 		buf_printf(error, "cannot make a work directory under %s: %s", root, strerror(errno));
 		return JOB_RETRY;

@@ -236,37 +236,25 @@ static int64_t monotonic_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-/* Reads what is there from FD into OUT (or, when OUT is NULL, keeps the last byte in *progress).
- * Returns 1 at EOF, 0 when more may come, -1 when OUT is full. */
-static int drain(int fd, struct buf *out, int *progress)
+typedef bool (*drain_sink)(void *ctx, const void *p, size_t n);
+
+/* The result pipe's sink: into the task's capped buffer. */
+static bool to_buf(void *ctx, const void *p, size_t n)
 {
-	char chunk[LIMIT_IO_CHUNK];
-	for (;;) {
-		ssize_t n = read(fd, chunk, sizeof chunk);
-		if (n == 0)
-			return 1;
-		if (n < 0)
-			return errno == EINTR ? 0 : errno == EAGAIN ? 0 : 1;
-		if (out) {
-			if (buf_add(out, chunk, (size_t)n) != ST_OK)
-				return -1;
-		} else {
-			int p = (unsigned char)chunk[n - 1];
-			*progress = p > 100 ? 100 : p;
-		}
-	}
+	return buf_add(ctx, p, n) == ST_OK;
 }
 
-enum sandbox_result sandbox_run(const struct sandbox_limits *limits, int in_fd, sandbox_fn fn,
-				const void *arg, sandbox_tick_fn tick, void *tick_ctx,
-				struct buf *out, int *detail_out)
+/* The progress pipe's sink: the last byte is the progress. */
+static bool to_progress(void *ctx, const void *p, size_t n)
 {
-	return sandbox_run_hooked(limits, NULL, in_fd, fn, arg, tick, tick_ctx, out, detail_out);
+	int v = ((const unsigned char *)p)[n - 1];
+	*(int *)ctx = v > 100 ? 100 : v;
+	return true;
 }
 
 /* Reads what is there from FD into SINK. Returns 1 at EOF, 0 when more may come, -1 when the
- * sink refused. */
-static int drain_data(int fd, const struct sandbox_hooks *hooks)
+ * sink refused (a full buffer, a failed derived file). */
+static int drain(int fd, drain_sink sink, void *ctx)
 {
 	static char chunk[LIMIT_IO_CHUNK * 4];
 	for (;;) {
@@ -275,9 +263,16 @@ static int drain_data(int fd, const struct sandbox_hooks *hooks)
 			return 1;
 		if (n < 0)
 			return errno == EINTR ? 0 : errno == EAGAIN ? 0 : 1;
-		if (!hooks->sink(hooks->sink_ctx, chunk, (size_t)n))
+		if (!sink(ctx, chunk, (size_t)n))
 			return -1;
 	}
+}
+
+enum sandbox_result sandbox_run(const struct sandbox_limits *limits, int in_fd, sandbox_fn fn,
+				const void *arg, sandbox_tick_fn tick, void *tick_ctx,
+				struct buf *out, int *detail_out)
+{
+	return sandbox_run_hooked(limits, NULL, in_fd, fn, arg, tick, tick_ctx, out, detail_out);
 }
 
 enum sandbox_result sandbox_run_hooked(const struct sandbox_limits *limits,
@@ -442,21 +437,22 @@ enum sandbox_result sandbox_run_many(const struct sandbox_limits *limits,
 				struct running *r = &run[i];
 				struct pollfd *p = &pf[3 * i];
 				if (r->data_fd >= 0 && p[2].revents) {
-					int d = drain_data(r->data_fd, tasks[i].hooks);
+					int d = drain(r->data_fd, tasks[i].hooks->sink,
+						      tasks[i].hooks->sink_ctx);
 					if (d < 0)
 						stop(r, SANDBOX_BAD_OUTPUT);
 					if (d != 0)
 						close_fd(&r->data_fd);
 				}
 				if (r->out_fd >= 0 && p[0].revents) {
-					int d = drain(r->out_fd, tasks[i].out, NULL);
+					int d = drain(r->out_fd, to_buf, tasks[i].out);
 					if (d < 0)
 						stop(r, SANDBOX_BAD_OUTPUT);
 					if (d != 0)
 						close_fd(&r->out_fd);
 				}
 				if (r->prog_fd >= 0 && p[1].revents &&
-				    drain(r->prog_fd, NULL, &r->progress) != 0)
+				    drain(r->prog_fd, to_progress, &r->progress) != 0)
 					close_fd(&r->prog_fd);
 			}
 		} else if (!any_open) {
